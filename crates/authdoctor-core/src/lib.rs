@@ -1,0 +1,21 @@
+//! The pure core of authdoctor: everything between "what the user gave us" and "what we print",
+//! with no network I/O, so every piece tests offline.
+//!
+//! Data flows through the modules in this order: [`input`] turns curl flags, a pasted curl line or
+//! a HAR entry into a [`model::RequestSpec`]; the network crate sends it and fills
+//! [`model::Exchange`]s (or a HAR supplies them); [`evidence::Evidence`] gathers those plus what
+//! can be derived from them ([`http`] challenges, [`token`] analysis, clocks); every rule in
+//! [`causes`] is a pure function from evidence to an optional [`diagnosis::Finding`];
+//! [`diagnosis`] ranks them; [`report`] renders human or JSON output with every secret redacted
+//! ([`secret`]). This crate must never open a socket.
+
+pub mod causes;
+pub mod diagnosis;
+pub mod evidence;
+pub mod http;
+pub mod input;
+pub mod model;
+pub mod report;
+pub mod secret;
+pub mod time;
+pub mod token;

@@ -1,0 +1,217 @@
+//! The request as the user meant it, and each exchange (hop) as it actually happened.
+//!
+//! These are plain owned data so that a live run, a HAR recording and a unit test all produce the
+//! same shapes. Header values may hold secrets: they are only ever shown through
+//! [`crate::secret::redact_header_value`].
+
+use serde::Serialize;
+use std::time::Duration;
+
+/// One header as sent or received, in order; duplicates are kept (they are evidence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+impl Header {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// Case-insensitive header lookups over an ordered list.
+pub trait HeaderList {
+    /// Every value of `name`, in order.
+    fn all<'a>(&'a self, name: &str) -> Vec<&'a str>;
+    /// The first value of `name`.
+    fn first(&self, name: &str) -> Option<&str> {
+        self.all(name).into_iter().next()
+    }
+    fn has(&self, name: &str) -> bool {
+        self.first(name).is_some()
+    }
+}
+
+impl HeaderList for [Header] {
+    fn all<'a>(&'a self, name: &str) -> Vec<&'a str> {
+        self.iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+            .collect()
+    }
+}
+
+impl HeaderList for Vec<Header> {
+    fn all<'a>(&'a self, name: &str) -> Vec<&'a str> {
+        self.as_slice().all(name)
+    }
+}
+
+/// Where the request description came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum InputOrigin {
+    /// `authdoctor check [curl flags] URL`
+    #[default]
+    Flags,
+    /// `authdoctor check --curl '…'`
+    CurlLine,
+    /// `authdoctor check --har FILE`, entry index (0-based) in `log.entries`.
+    Har { file: String, entry: usize },
+}
+
+/// How the user supplied the credential, when it was not a literal header. Kept so rules can
+/// reason about what the user typed (e.g. `-u user:pass` with a trailing newline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// `-u user:password` (curl encodes it as Basic).
+    UserFlag { user: String, password: Option<String> },
+    /// `--oauth2-bearer TOKEN`.
+    OAuth2BearerFlag,
+}
+
+/// Where a configured proxy came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxySource {
+    Flag,
+    Env,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProxySetting {
+    pub url: String,
+    pub source: ProxySource,
+    /// The environment variable it came from, e.g. `HTTPS_PROXY`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_var: Option<String>,
+}
+
+/// HTTP version the user asked for (curl `--http1.1`, `--http2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpVersionPref {
+    #[default]
+    Any,
+    Http1,
+    Http2,
+}
+
+/// Transport settings that come with the request (curl's connection flags).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TransportOptions {
+    pub proxy: Option<ProxySetting>,
+    /// `--noproxy` list or `NO_PROXY`.
+    pub no_proxy: Option<String>,
+    pub cacert: Option<String>,
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    pub insecure: bool,
+    pub connect_timeout: Option<Duration>,
+    pub max_time: Option<Duration>,
+    pub http_version: HttpVersionPref,
+}
+
+/// The failing request, as the user meant to send it. Header values may be secrets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestSpec {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<Header>,
+    pub body: Option<Vec<u8>>,
+    pub transport: TransportOptions,
+    pub origin: InputOrigin,
+    pub credential_source: Option<CredentialSource>,
+    /// The user asked curl to follow redirects (`-L`); authdoctor follows them itself either way,
+    /// but without `--location-trusted` it drops credentials across hosts, as curl does.
+    pub follow_redirects: bool,
+    /// `--location-trusted`: keep credentials across hosts (curl semantics).
+    pub location_trusted: bool,
+    /// Non-fatal notes from input parsing (ignored flags, defaults applied).
+    pub notes: Vec<String>,
+}
+
+impl RequestSpec {
+    /// GET, HEAD, OPTIONS, TRACE: safe to send again without the user's say-so.
+    pub fn is_idempotent_safe(&self) -> bool {
+        matches!(
+            self.method.to_ascii_uppercase().as_str(),
+            "GET" | "HEAD" | "OPTIONS" | "TRACE"
+        )
+    }
+}
+
+/// One certificate of a TLS peer chain, summarised for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertSummary {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: i64,
+    pub not_after: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_names: Vec<String>,
+}
+
+/// What the TLS handshake showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct TlsInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpn: Option<String>,
+    pub peer_chain: Vec<CertSummary>,
+    /// The server sent a CertificateRequest (it asked for a client certificate).
+    pub client_cert_requested: bool,
+    /// Distinguished names of the CAs the server said it accepts for client certificates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub acceptable_client_cas: Vec<String>,
+    /// Whether we presented one (`--cert`).
+    pub client_cert_sent: bool,
+}
+
+/// Why a header the user gave was not sent on a hop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DroppedHeader {
+    pub name: String,
+    pub reason: String,
+}
+
+/// One request/response pair: a hop. A redirect chain is several exchanges in order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    /// What was actually sent on this hop (may differ from the spec after a redirect).
+    pub request_headers: Vec<Header>,
+    /// Headers of the original request that this hop did not send, and why.
+    pub dropped_headers: Vec<DroppedHeader>,
+    pub status: u16,
+    pub reason: Option<String>,
+    pub http_version: String,
+    pub headers: Vec<Header>,
+    /// Response body, capped at [`BODY_CAP`] bytes.
+    pub body: Vec<u8>,
+    pub body_truncated: bool,
+    pub elapsed_ms: Option<f64>,
+    pub remote_addr: Option<String>,
+    pub tls: Option<TlsInfo>,
+    /// Local wall-clock time (unix seconds) when the response headers arrived.
+    pub received_at: Option<i64>,
+}
+
+/// Response bodies are evidence, not payload: keep enough to read an error.
+pub const BODY_CAP: usize = 64 * 1024;
+
+impl Exchange {
+    pub fn is_redirect(&self) -> bool {
+        matches!(self.status, 301 | 302 | 303 | 307 | 308) && self.headers.has("location")
+    }
+
+    pub fn body_text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+}

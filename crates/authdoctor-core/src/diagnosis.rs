@@ -1,1 +1,205 @@
-//! (in progress)
+//! Findings and their ranking: what a cause rule returns, and how a set of findings becomes the
+//! ordered diagnosis the report shows.
+//!
+//! Likelihood is data, not prose: each finding carries a 0–100 score set by its rule from the
+//! strength of its evidence, the likelihood band is derived from the score, and ranking is a
+//! stable sort by score (catalogue order breaks ties), so the order can always be explained.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Likelihood {
+    Low,
+    Medium,
+    High,
+}
+
+impl Likelihood {
+    pub fn from_score(score: u8) -> Self {
+        match score {
+            70.. => Likelihood::High,
+            40..=69 => Likelihood::Medium,
+            _ => Likelihood::Low,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Likelihood::Low => "low",
+            Likelihood::Medium => "medium",
+            Likelihood::High => "high",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effort {
+    Easy,
+    Medium,
+    Hard,
+}
+
+/// One piece of evidence behind a finding: a sentence for people and fields for scripts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceItem {
+    pub text: String,
+    /// Where it was observed, e.g. `response.header.www-authenticate`, `token.claims.exp`.
+    pub source: String,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub fields: Map<String, Value>,
+}
+
+/// A way to fix the cause. `automatic` says whether `authdoctor check --fix` can apply it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fix {
+    pub id: String,
+    pub title: String,
+    pub effort: Effort,
+    pub automatic: bool,
+    pub steps: Vec<String>,
+    /// The exact command to run, where one exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+impl Fix {
+    pub fn new(id: &str, title: impl Into<String>, effort: Effort) -> Self {
+        Fix {
+            id: id.to_string(),
+            title: title.into(),
+            effort,
+            automatic: false,
+            steps: Vec::new(),
+            command: None,
+        }
+    }
+    pub fn automatic(mut self) -> Self {
+        self.automatic = true;
+        self
+    }
+    pub fn step(mut self, s: impl Into<String>) -> Self {
+        self.steps.push(s.into());
+        self
+    }
+    pub fn command(mut self, c: impl Into<String>) -> Self {
+        self.command = Some(c.into());
+        self
+    }
+}
+
+/// One diagnosed cause.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub id: &'static str,
+    /// The observed fact, e.g. "The access token expired 3m12s ago by the server's clock".
+    pub title: String,
+    pub likelihood: Likelihood,
+    pub score: u8,
+    pub evidence: Vec<EvidenceItem>,
+    pub fixes: Vec<Fix>,
+}
+
+impl Finding {
+    pub fn new(id: &'static str, title: impl Into<String>, score: u8) -> Self {
+        let score = score.min(100);
+        Finding {
+            id,
+            title: title.into(),
+            likelihood: Likelihood::from_score(score),
+            score,
+            evidence: Vec::new(),
+            fixes: Vec::new(),
+        }
+    }
+
+    pub fn evidence(mut self, source: &str, text: impl Into<String>) -> Self {
+        self.evidence.push(EvidenceItem {
+            text: text.into(),
+            source: source.to_string(),
+            fields: Map::new(),
+        });
+        self
+    }
+
+    /// Evidence with structured fields (`fields` must be a JSON object; anything else is dropped).
+    pub fn evidence_with(mut self, source: &str, text: impl Into<String>, fields: Value) -> Self {
+        self.evidence.push(EvidenceItem {
+            text: text.into(),
+            source: source.to_string(),
+            fields: match fields {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+        });
+        self
+    }
+
+    pub fn fix(mut self, fix: Fix) -> Self {
+        self.fixes.push(fix);
+        self
+    }
+
+    /// Adjust the score (and so the band) after construction.
+    pub fn with_score(mut self, score: u8) -> Self {
+        self.score = score.min(100);
+        self.likelihood = Likelihood::from_score(self.score);
+        self
+    }
+}
+
+/// The overall verdict on the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// 401 (or 407), or a 200 whose body says authentication failed.
+    Unauthorized,
+    /// 403: authenticated, not permitted (or the server says so).
+    Forbidden,
+    /// The request succeeded.
+    Ok,
+    /// It failed for a reason that is not authentication (404, 500, …).
+    Error,
+}
+
+impl Outcome {
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            401 | 407 => Outcome::Unauthorized,
+            403 => Outcome::Forbidden,
+            100..=399 => Outcome::Ok,
+            _ => Outcome::Error,
+        }
+    }
+}
+
+/// Rank findings: highest score first; equal scores keep catalogue order (the sort is stable).
+pub fn rank(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by_key(|f| std::cmp::Reverse(f.score));
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands() {
+        assert_eq!(Likelihood::from_score(95), Likelihood::High);
+        assert_eq!(Likelihood::from_score(70), Likelihood::High);
+        assert_eq!(Likelihood::from_score(69), Likelihood::Medium);
+        assert_eq!(Likelihood::from_score(10), Likelihood::Low);
+    }
+
+    #[test]
+    fn ranking_is_stable() {
+        let f = rank(vec![
+            Finding::new("a", "", 50),
+            Finding::new("b", "", 90),
+            Finding::new("c", "", 50),
+        ]);
+        let ids: Vec<_> = f.iter().map(|f| f.id).collect();
+        assert_eq!(ids, ["b", "a", "c"]);
+    }
+}

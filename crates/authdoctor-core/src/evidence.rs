@@ -1,1 +1,229 @@
-//! (in progress)
+//! Evidence: everything known about one failing request, collected once and shared by every
+//! cause rule.
+//!
+//! Raw evidence is what the input and the probes produced (the request, its hops, the proxy in
+//! use, a HAR's context). Derived evidence — the challenges, the Authorization header taken
+//! apart, the decoded token, the server's clock offset — is computed here exactly once, so rules
+//! stay small pure functions and never re-parse. New probes (issuer discovery, NTP, …) add a
+//! field here; rules that do not use it are untouched.
+
+use crate::http::authorization::{self, AuthorizationHeader, BasicCredential};
+use crate::http::challenge::{self, Challenge};
+use crate::model::{Exchange, HarContext, HeaderList, ProxySetting, RequestSpec};
+use crate::token::credential::{self, FormatIssue};
+use crate::token::jwt::{self, JwtAnalysis};
+
+/// The server's clock as read from its `Date` header, against ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerClock {
+    /// The server's `Date`, unix seconds.
+    pub date: i64,
+    /// Local clock when the response arrived, unix seconds.
+    pub local: i64,
+}
+
+impl ServerClock {
+    /// Server minus local, seconds. `Date` has one-second resolution, so ±1 is noise.
+    pub fn offset(&self) -> i64 {
+        self.date - self.local
+    }
+}
+
+/// Headers other than Authorization that carry credentials (API keys and the like).
+const API_KEY_HEADERS: &[&str] = &[
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "x-auth-token",
+    "x-access-token",
+    "private-token",
+    "x-goog-api-key",
+    "x-vault-token",
+    "x-amz-security-token",
+];
+
+/// The evidence a diagnosis is made from.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub request: RequestSpec,
+    /// Hops in order; the last one is the answer the user got.
+    pub exchanges: Vec<Exchange>,
+    /// The proxy the request went through, if any (flag or environment).
+    pub proxy: Option<ProxySetting>,
+    /// Set when the exchange came from a HAR recording rather than a live request.
+    pub har: Option<HarContext>,
+    /// Local clock at analysis time (unix seconds). For a HAR, the entry's start time.
+    pub now: i64,
+
+    // Derived, computed by `Evidence::new`.
+    /// Challenges of the final response (`WWW-Authenticate`, or `Proxy-Authenticate` for 407).
+    pub challenges: Vec<Challenge>,
+    /// The Authorization header of the original request.
+    pub authorization: Option<AuthorizationHeader>,
+    /// Formatting defects of the credential (after the scheme).
+    pub format_issues: Vec<FormatIssue>,
+    /// The credential decoded as a JWT, when it looks like one.
+    pub jwt: Option<JwtAnalysis>,
+    /// The Basic credential decoded, when the scheme is Basic.
+    pub basic: Option<BasicCredential>,
+    /// The final response's `Date` against the local clock.
+    pub server_clock: Option<ServerClock>,
+}
+
+impl Evidence {
+    /// Collect derived evidence. `now` is the local clock (unix seconds) at analysis time.
+    pub fn new(
+        request: RequestSpec,
+        exchanges: Vec<Exchange>,
+        proxy: Option<ProxySetting>,
+        har: Option<HarContext>,
+        now: i64,
+    ) -> Self {
+        let last = exchanges.last();
+        let challenges = last
+            .map(|x| {
+                let name = if x.status == 407 {
+                    "proxy-authenticate"
+                } else {
+                    "www-authenticate"
+                };
+                challenge::parse_challenges(&x.headers.all(name))
+            })
+            .unwrap_or_default();
+        let authorization = authorization::analyse(&request.headers.all("authorization"));
+        let (format_issues, jwt, basic) = match &authorization {
+            Some(a) => {
+                let cred = a.credential.as_str();
+                let utf8 = challenges.iter().any(|c| {
+                    c.is_scheme("basic")
+                        && c.param("charset").is_some_and(|v| v.eq_ignore_ascii_case("utf-8"))
+                });
+                let basic = a
+                    .is_scheme("basic")
+                    .then(|| authorization::analyse_basic(cred, utf8));
+                let jwt = jwt::analyse(cred.trim().trim_matches('"'));
+                (credential::format_issues(cred), jwt, basic)
+            }
+            None => (Vec::new(), None, None),
+        };
+        let server_clock = last.and_then(|x| {
+            let date = crate::time::parse_http_date(x.headers.first("date")?)?;
+            Some(ServerClock {
+                date,
+                local: x.received_at.unwrap_or(now),
+            })
+        });
+        Evidence {
+            request,
+            exchanges,
+            proxy,
+            har,
+            now,
+            challenges,
+            authorization,
+            format_issues,
+            jwt,
+            basic,
+            server_clock,
+        }
+    }
+
+    /// The response the user got (last hop).
+    pub fn last(&self) -> Option<&Exchange> {
+        self.exchanges.last()
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        self.last().map(|x| x.status)
+    }
+
+    /// 401 or 407: the server said "who are you?".
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self.status(), Some(401 | 407))
+    }
+
+    /// Any kind of auth rejection: 401, 403, 407.
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(self.status(), Some(401 | 403 | 407))
+    }
+
+    /// The decoded JWT, when the credential is a well-formed JWS.
+    pub fn jws(&self) -> Option<&jwt::Jwt> {
+        match &self.jwt {
+            Some(JwtAnalysis::Jws(j)) => Some(j),
+            _ => None,
+        }
+    }
+
+    /// Credential-bearing request headers other than Authorization (names).
+    pub fn api_key_headers(&self) -> Vec<&str> {
+        self.request
+            .headers
+            .iter()
+            .filter(|h| API_KEY_HEADERS.contains(&h.name.to_ascii_lowercase().as_str()))
+            .map(|h| h.name.as_str())
+            .collect()
+    }
+
+    /// Credential-bearing query parameters in the URL (names).
+    pub fn query_credentials(&self) -> Vec<String> {
+        url::Url::parse(&self.request.url)
+            .map(|u| {
+                u.query_pairs()
+                    .filter(|(k, _)| {
+                        let k = k.to_ascii_lowercase();
+                        matches!(
+                            k.as_str(),
+                            "access_token" | "api_key" | "apikey" | "key" | "token" | "x-amz-signature" | "sig"
+                        )
+                    })
+                    .map(|(k, _)| k.into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Does the original request carry any credential at all?
+    pub fn has_any_credential(&self) -> bool {
+        self.authorization.is_some()
+            || self.request.headers.has("cookie")
+            || !self.api_key_headers().is_empty()
+            || !self.query_credentials().is_empty()
+    }
+
+    /// The time to judge time-based claims by: the server's clock when we have it (that is
+    /// the clock the server judges by), else the local one.
+    pub fn judging_time(&self) -> (i64, &'static str) {
+        match self.server_clock {
+            Some(c) => (c.date, "the server's clock"),
+            None if self.har.is_some() => (self.now, "the recording's time"),
+            None => (self.now, "the local clock"),
+        }
+    }
+
+    /// Challenges with this scheme.
+    pub fn challenge(&self, scheme: &str) -> Option<&Challenge> {
+        self.challenges.iter().find(|c| c.is_scheme(scheme))
+    }
+
+    /// Did the credential itself show a local defect (format, truncation, encoding, expiry)?
+    /// Rules that blame the server ("it rejected valid-looking credentials") check this first.
+    pub fn credential_has_local_defect(&self) -> bool {
+        let header = self
+            .authorization
+            .as_ref()
+            .is_some_and(|a| a.issues.iter().any(|i| !matches!(i, authorization::HeaderIssue::SchemeCase { .. } | authorization::HeaderIssue::ExtraSeparator)));
+        let jwt = match &self.jwt {
+            Some(JwtAnalysis::Broken(_)) => true,
+            Some(JwtAnalysis::Jws(j)) => {
+                let (t, _) = self.judging_time();
+                !j.defects.is_empty()
+                    || j.time_claim("exp").is_some_and(|e| e <= t)
+                    || j.time_claim("nbf").is_some_and(|n| n > t)
+            }
+            _ => false,
+        };
+        let basic = self.basic.as_ref().is_some_and(|b| !b.issues.is_empty());
+        header || jwt || basic || !self.format_issues.is_empty()
+    }
+}

@@ -215,3 +215,32 @@ impl Exchange {
         String::from_utf8_lossy(&self.body)
     }
 }
+
+/// A cookie as a HAR recorded it, with the metadata a `Cookie:` header does not carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordedCookie {
+    pub name: String,
+    /// Expiry in unix seconds, when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_only: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secure: Option<bool>,
+}
+
+/// What a HAR entry adds beyond the exchange itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct HarContext {
+    pub file: String,
+    pub entry: usize,
+    /// `startedDateTime` of the entry, unix seconds: the clock to judge the recording by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<i64>,
+    /// Cookies the browser sent (from `request.cookies`).
+    pub request_cookies: Vec<RecordedCookie>,
+    /// Cookies the server set (from `response.cookies`).
+    pub response_cookies: Vec<RecordedCookie>,
+    /// Names of cookies set by earlier entries of the same host (a session the browser had).
+    pub earlier_cookie_names: Vec<String>,
+}

@@ -1,1 +1,148 @@
-//! (in progress)
+//! The cause catalogue: one file per cause, grouped by the layer at fault.
+//!
+//! Each file's `//!` comment documents the cause in fixed sections (What it detects, Why it
+//! gives 401, Evidence used, Fix, Example, References) and `authdoctor explain <id>` prints
+//! that text; each file exports `check`, a pure function from [`Evidence`] to an optional
+//! [`Finding`]. The id is the file name with `-` for `_`, and it is a public contract: never
+//! rename one. Adding a cause = adding a file and one line in [`CATALOGUE`].
+
+pub mod header;
+pub mod server;
+pub mod session;
+pub mod token;
+pub mod transport;
+
+use crate::diagnosis::{Finding, rank};
+use crate::evidence::Evidence;
+
+include!(concat!(env!("OUT_DIR"), "/cause_docs.rs"));
+
+/// A cause rule.
+pub struct Cause {
+    pub id: &'static str,
+    /// Layer at fault: header, token, server, transport, session.
+    pub family: &'static str,
+    pub check: fn(&Evidence) -> Option<Finding>,
+}
+
+macro_rules! cause {
+    ($family:ident :: $file:ident) => {
+        Cause {
+            id: $family::$file::ID,
+            family: stringify!($family),
+            check: $family::$file::check,
+        }
+    };
+}
+
+/// Every implemented cause, in tie-break order (more specific causes first).
+pub static CATALOGUE: &[Cause] = &[
+    cause!(header::missing_credentials),
+    cause!(header::malformed_authorization_header),
+    cause!(header::credential_formatting),
+    cause!(token::token_truncated),
+    cause!(header::basic_encoding),
+    cause!(header::scheme_mismatch),
+    cause!(token::token_expired),
+    cause!(token::token_not_yet_valid),
+    cause!(token::wrong_token_type),
+    cause!(token::insufficient_scope),
+    cause!(server::clock_skew),
+    cause!(transport::redirect_dropped_credentials),
+    cause!(transport::cached_401),
+    cause!(transport::proxy_stripped_credentials),
+    cause!(session::session_expired),
+    cause!(server::forbidden_not_unauthenticated),
+    cause!(server::invalid_credentials),
+];
+
+/// Ids reserved for causes that later work will detect. Listed so the id set stays coherent
+/// (and so `explain --list` can say what is coming); they never produce findings today.
+pub static PLANNED: &[(&str, &str)] = &[
+    ("audience-mismatch", "The token was minted for another API (aud)"),
+    ("issuer-mismatch", "The token comes from an issuer the API does not trust (iss)"),
+    ("signature-invalid", "The token's signature does not verify against the issuer's keys"),
+    ("token-revoked", "The token was revoked before it expired"),
+    ("invalid-client", "The client id or secret was rejected by the token endpoint"),
+    ("account-disabled", "The user, key or account is disabled or suspended"),
+    ("client-certificate", "A client certificate was required, missing, expired or untrusted"),
+    ("ip-not-allowed", "The caller's IP address is not on the allowlist"),
+    ("environment-mismatch", "A credential from one environment was used against another"),
+    ("credentials-in-wrong-place", "The credential was sent where the API does not read it"),
+    ("digest-failure", "HTTP Digest authentication failed (stale nonce, algorithm, qop, password)"),
+    ("sigv4-signature-mismatch", "The AWS SigV4 signature does not match the server's"),
+    ("sigv4-request-time-skewed", "The AWS SigV4 request time is more than 15 minutes off"),
+    ("sigv4-expired-token", "The AWS session token has expired"),
+    ("server-rejected-valid-credentials", "Every check passes, yet the server rejects the credential"),
+];
+
+/// Run every rule and rank the findings, most likely first.
+pub fn diagnose(ev: &Evidence) -> Vec<Finding> {
+    rank(CATALOGUE.iter().filter_map(|c| (c.check)(ev)).collect())
+}
+
+/// The documentation of a cause (implemented or planned).
+pub fn doc(id: &str) -> Option<&'static str> {
+    DOCS.iter().find(|(i, _)| *i == id).map(|(_, d)| *d)
+}
+
+/// The one-line summary of a cause: the first sentence under "What it detects".
+pub fn summary(id: &str) -> Option<String> {
+    if let Some(d) = doc(id) {
+        let mut lines = d.lines().skip_while(|l| !l.starts_with("## What it detects")).skip(1);
+        return lines.find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string());
+    }
+    PLANNED.iter().find(|(i, _)| *i == id).map(|(_, s)| s.to_string())
+}
+
+/// Is this a known cause id (implemented or planned)?
+pub fn is_known(id: &str) -> bool {
+    CATALOGUE.iter().any(|c| c.id == id) || PLANNED.iter().any(|(i, _)| *i == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECTIONS: &[&str] = &[
+        "## What it detects",
+        "## Why it gives 401",
+        "## Evidence used",
+        "## Fix",
+        "## Example",
+        "## References",
+    ];
+
+    #[test]
+    fn every_cause_is_documented_in_every_section() {
+        for c in CATALOGUE {
+            let d = doc(c.id).unwrap_or_else(|| panic!("{} has no doc (file name must match the id)", c.id));
+            assert!(d.starts_with(&format!("# {}", c.id)), "{}: doc must start with '# {}'", c.id, c.id);
+            for s in SECTIONS {
+                assert!(d.contains(s), "{} lacks section {s}", c.id);
+            }
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_and_kebab_case() {
+        let mut all: Vec<&str> = CATALOGUE.iter().map(|c| c.id).chain(PLANNED.iter().map(|(i, _)| *i)).collect();
+        for id in &all {
+            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{id}");
+        }
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(n, all.len(), "duplicate cause id");
+    }
+
+    #[test]
+    fn no_planned_id_is_also_implemented() {
+        for (p, _) in PLANNED {
+            assert!(!CATALOGUE.iter().any(|c| c.id == *p), "{p} is both planned and implemented");
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testkit;

@@ -1,1 +1,391 @@
-//! (in progress)
+//! The report: one serialisable model of a diagnosis ([`Report`]), rendered either as JSON
+//! ([`json`], a public contract) or for people ([`human`]).
+//!
+//! Every value that leaves through a report has been through [`crate::secret`]: headers are
+//! redacted by name, URLs by parameter, bodies by JSON key, and the finished text is scrubbed of
+//! every secret the request carried, as a last line of defence.
+
+pub mod human;
+pub mod json;
+
+use crate::diagnosis::{Finding, Outcome};
+use crate::evidence::Evidence;
+use crate::model::{DroppedHeader, Header, HeaderList, InputOrigin, ProxySetting, TlsInfo};
+use crate::secret::{Scrubber, redact, redact_header_value, redact_url};
+use crate::token::jwt::JwtAnalysis;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Schema version of the JSON output. Bump only for incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeaderView {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestView {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<HeaderView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<usize>,
+    pub origin: InputOrigin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxySetting>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExchangeView {
+    pub method: String,
+    pub url: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub http_version: String,
+    pub request_headers: Vec<HeaderView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped_headers: Vec<DroppedHeader>,
+    pub headers: Vec<HeaderView>,
+    /// The start of the response body (redacted), for error messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_excerpt: Option<String>,
+    pub body_bytes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_addr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
+}
+
+/// Times of a JWT against the clocks, for the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeline {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    pub local_now: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_now: Option<i64>,
+    /// One line: "expired 3m12s ago by the server's clock".
+    pub verdict: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenView {
+    /// `jwt`, `jwe`, `broken-jwt`, `basic`, `opaque`.
+    pub kind: String,
+    pub scheme: Option<String>,
+    /// Prefix/suffix and fingerprint; never the token.
+    pub redacted: String,
+    pub fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockView {
+    pub local: i64,
+    pub server: i64,
+    pub offset_seconds: i64,
+}
+
+/// Everything a report shows. Built once from evidence and findings; rendered twice at most.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub outcome: Outcome,
+    pub summary: String,
+    pub request: RequestView,
+    pub exchanges: Vec<ExchangeView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockView>,
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    scrubber: Scrubber,
+}
+
+fn headers_view(h: &[Header]) -> Vec<HeaderView> {
+    h.iter()
+        .map(|h| HeaderView {
+            name: h.name.clone(),
+            value: redact_header_value(&h.name, &h.value),
+        })
+        .collect()
+}
+
+/// Keys whose values are secrets in JSON bodies (token responses, echo services).
+fn is_secret_key(k: &str) -> bool {
+    let k = k.to_ascii_lowercase();
+    k.contains("token") || k.contains("secret") || k.contains("password") || k == "authorization" || k.contains("api_key") || k.contains("apikey") || k == "code" || k == "cookie"
+}
+
+fn redact_json(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m.iter_mut() {
+                if is_secret_key(k) && val.is_string() {
+                    *val = Value::String(redact(val.as_str().unwrap_or("")));
+                } else {
+                    redact_json(val);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// The start of a body, safe to show: JSON secrets redacted, at most 2 KiB.
+fn body_excerpt(body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(body);
+    let shown = match serde_json::from_slice::<Value>(body) {
+        Ok(mut v) => {
+            redact_json(&mut v);
+            v.to_string()
+        }
+        Err(_) => text.into_owned(),
+    };
+    let mut s: String = shown.chars().take(2048).collect();
+    if shown.chars().count() > 2048 {
+        s.push('…');
+    }
+    Some(s)
+}
+
+/// Every secret the request carries, for the final scrub.
+pub fn scrubber_for(ev: &Evidence) -> Scrubber {
+    let mut sc = Scrubber::default();
+    for h in &ev.request.headers {
+        if !crate::secret::is_sensitive_header(&h.name) {
+            continue;
+        }
+        sc.add(&h.value);
+        // The credential after the scheme, and cookie values one by one.
+        if let Some((_, cred)) = h.value.trim().split_once([' ', '\t']) {
+            sc.add(cred.trim());
+        }
+        for pair in h.value.split(';') {
+            if let Some((_, v)) = pair.split_once('=') {
+                sc.add(v.trim());
+            }
+        }
+    }
+    if let Some(b) = &ev.basic
+        && let Some(p) = &b.password
+    {
+        sc.add(p);
+    }
+    if let Some(crate::model::CredentialSource::UserFlag { password: Some(p), .. }) = &ev.request.credential_source {
+        sc.add(p);
+    }
+    if let Ok(u) = url::Url::parse(&ev.request.url) {
+        if let Some(p) = u.password() {
+            sc.add(p);
+        }
+        for (k, v) in u.query_pairs() {
+            if crate::secret::is_sensitive_param(&k) {
+                sc.add(&v);
+            }
+        }
+    }
+    if let Some(body) = &ev.request.body {
+        let text = String::from_utf8_lossy(body);
+        for (k, v) in url::form_urlencoded::parse(text.as_bytes()) {
+            if is_secret_key(&k) {
+                sc.add(&v);
+            }
+        }
+    }
+    sc
+}
+
+fn token_view(ev: &Evidence) -> Option<TokenView> {
+    let a = ev.authorization.as_ref()?;
+    let cred = a.credential.trim();
+    let mut v = TokenView {
+        kind: "opaque".into(),
+        scheme: a.canonical_scheme(),
+        redacted: redact(cred),
+        fingerprint: crate::secret::fingerprint(cred),
+        header: None,
+        claims: None,
+        user: None,
+        timeline: None,
+    };
+    match &ev.jwt {
+        Some(JwtAnalysis::Jws(j)) => {
+            v.kind = "jwt".into();
+            v.header = Some(j.header.clone());
+            v.claims = Some(j.claims.clone());
+            v.timeline = Some(timeline(ev, j));
+        }
+        Some(JwtAnalysis::Jwe { header }) => {
+            v.kind = "jwe".into();
+            v.header = Some(header.clone());
+        }
+        Some(JwtAnalysis::Broken(_)) => v.kind = "broken-jwt".into(),
+        None => {}
+    }
+    if let Some(b) = &ev.basic {
+        v.kind = "basic".into();
+        v.user = b.user.as_ref().map(|u| u.trim_end_matches(['\r', '\n']).to_string());
+    }
+    Some(v)
+}
+
+fn timeline(ev: &Evidence, j: &crate::token::jwt::Jwt) -> Timeline {
+    use crate::time::human_duration as h;
+    let (exp, nbf, iat) = (j.time_claim("exp"), j.time_claim("nbf"), j.time_claim("iat"));
+    let (t, clock) = ev.judging_time();
+    let verdict = match (exp, nbf) {
+        (_, Some(n)) if n > t => format!("not valid for another {} by {clock}", h(n - t)),
+        (Some(e), _) if e <= t => format!("expired {} ago by {clock}", h(t - e)),
+        (Some(e), _) => format!("valid for another {} by {clock}", h(e - t)),
+        (None, _) => "no exp claim: never expires by its own claims".into(),
+    };
+    Timeline {
+        iat,
+        nbf,
+        exp,
+        local_now: ev.server_clock.map(|c| c.local).unwrap_or(ev.now),
+        server_now: ev.server_clock.map(|c| c.date),
+        verdict,
+    }
+}
+
+impl Report {
+    pub fn new(ev: &Evidence, findings: Vec<Finding>) -> Report {
+        let last_status = ev.status().unwrap_or(0);
+        let outcome = Outcome::from_status(last_status);
+        let request = RequestView {
+            method: ev.request.method.clone(),
+            url: redact_url(&ev.request.url),
+            headers: headers_view(&ev.request.headers),
+            body_bytes: ev.request.body.as_ref().map(Vec::len),
+            origin: ev.request.origin.clone(),
+            proxy: ev.proxy.clone().map(|mut p| {
+                p.url = redact_url(&p.url);
+                p
+            }),
+            notes: ev.request.notes.clone(),
+        };
+        let exchanges = ev
+            .exchanges
+            .iter()
+            .map(|x| ExchangeView {
+                method: x.method.clone(),
+                url: redact_url(&x.url),
+                status: x.status,
+                reason: x.reason.clone(),
+                http_version: x.http_version.clone(),
+                request_headers: headers_view(&x.request_headers),
+                dropped_headers: x.dropped_headers.clone(),
+                headers: headers_view(&x.headers),
+                body_excerpt: body_excerpt(&x.body),
+                body_bytes: x.body.len(),
+                elapsed_ms: x.elapsed_ms,
+                remote_addr: x.remote_addr.clone(),
+                tls: x.tls.clone(),
+            })
+            .collect();
+        let summary = summary_line(ev, &findings, outcome);
+        Report {
+            version: SCHEMA_VERSION,
+            outcome,
+            summary,
+            request,
+            exchanges,
+            token: token_view(ev),
+            clock: ev.server_clock.map(|c| ClockView {
+                local: c.local,
+                server: c.date,
+                offset_seconds: c.offset(),
+            }),
+            findings,
+            scrubber: scrubber_for(ev),
+        }
+    }
+
+    /// Remove every known secret from finished output text.
+    pub fn scrub(&self, text: &str) -> String {
+        self.scrubber.scrub(text)
+    }
+}
+
+fn status_text(ev: &Evidence) -> String {
+    match ev.last() {
+        Some(x) => {
+            let reason = x.reason.clone().unwrap_or_else(|| canonical_reason(x.status).to_string());
+            format!("{} {}", x.status, reason).trim().to_string()
+        }
+        None => "no response".into(),
+    }
+}
+
+/// The reason phrase for common statuses, for when the server's own is absent (HTTP/2).
+pub fn canonical_reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        407 => "Proxy Authentication Required",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
+
+fn summary_line(ev: &Evidence, findings: &[Finding], outcome: Outcome) -> String {
+    let target = format!("{} {}", ev.request.method, redact_url(&ev.request.url));
+    let hops = if ev.exchanges.len() > 1 { format!(" after {} hops", ev.exchanges.len()) } else { String::new() };
+    match (outcome, findings.first()) {
+        (Outcome::Ok, _) => format!("{} from {target}{hops}: the request succeeded", status_text(ev)),
+        (_, Some(f)) => format!(
+            "{} from {target}{hops}: most likely {} ({}) — {}",
+            status_text(ev),
+            f.id,
+            f.likelihood.as_str(),
+            f.title
+        ),
+        (_, None) => format!("{} from {target}{hops}: no known cause matched the evidence", status_text(ev)),
+    }
+}
+
+impl Evidence {
+    /// Convenience for renderers: the final response's header, if any.
+    pub fn final_header(&self, name: &str) -> Option<&str> {
+        self.last().and_then(|x| x.headers.first(name))
+    }
+}

@@ -1,0 +1,119 @@
+//! # missing-credentials
+//!
+//! ## What it detects
+//! The request carried no credential at all — no `Authorization` header, no API-key header, no
+//! cookie, no token in the query — and the server answered 401.
+//!
+//! ## Why it gives 401
+//! A protected resource cannot identify an anonymous caller. RFC 9110 §15.5.2 says the 401
+//! carries a `WWW-Authenticate` challenge naming the scheme(s) the server accepts; RFC 6750 §3.1
+//! says a Bearer server omits the `error` code when the request has no credentials at all.
+//! Usually the client forgot to add the header, an environment variable holding the token was
+//! empty, or a library only sends credentials after a challenge (preemptive auth off).
+//!
+//! ## Evidence used
+//! - the original request's headers and URL (no credential-bearing field);
+//! - the final response status (401) and its `WWW-Authenticate` challenges;
+//! - `error`/`error_description` in a Bearer challenge ("no token", "missing").
+//!
+//! ## Fix
+//! Send the credential the challenge asks for, e.g. `-H "Authorization: Bearer $TOKEN"` (check
+//! that `$TOKEN` is not empty), or `-u user:password` for Basic.
+//!
+//! ## Example
+//! ```text
+//! $ authdoctor check https://api.example.com/v1/orders
+//! ✗ 401 Unauthorized — missing-credentials (high): the request carried no credentials;
+//!   the server asks for Bearer (realm="api")
+//! ```
+//!
+//! ## References
+//! RFC 9110 §11.6.1, §15.5.2; RFC 6750 §3, §3.1.
+
+use crate::diagnosis::{Effort, Finding, Fix};
+use crate::evidence::Evidence;
+use serde_json::json;
+
+pub const ID: &str = "missing-credentials";
+
+pub fn check(ev: &Evidence) -> Option<Finding> {
+    if !ev.is_unauthorized() || ev.has_any_credential() {
+        return None;
+    }
+    let schemes: Vec<String> = ev.challenges.iter().map(|c| c.scheme.clone()).collect();
+    let mut score = 75;
+    let mut f = Finding::new(ID, "", score);
+    if schemes.is_empty() {
+        f = f.evidence(
+            "response.header.www-authenticate",
+            "the 401 carries no WWW-Authenticate challenge, so the server does not say which scheme it wants",
+        );
+    } else {
+        score = 90;
+        f = f.evidence_with(
+            "response.header.www-authenticate",
+            format!("the server challenges with {}", schemes.join(", ")),
+            json!({ "schemes": schemes }),
+        );
+    }
+    if let Some(b) = ev.challenge("bearer") {
+        if let Some(desc) = b.param("error_description") {
+            f = f.evidence("response.header.www-authenticate", format!("error_description: {desc:?}"));
+        }
+        if b.param("error").is_none() {
+            f = f.evidence(
+                "response.header.www-authenticate",
+                "the Bearer challenge has no error code: by RFC 6750 §3.1 the server saw no credentials",
+            );
+        }
+    }
+    f = f.evidence("request.headers", "the request has no Authorization header, API-key header, cookie or token parameter");
+    let scheme = ev.challenges.first().map(|c| c.scheme.as_str()).unwrap_or("Bearer");
+    let fix = if scheme.eq_ignore_ascii_case("basic") {
+        Fix::new("send-basic-credentials", "Send the user name and password", Effort::Easy)
+            .step("Add the credentials with -u (curl encodes them as Basic).")
+            .command(format!("curl -u 'USER:PASSWORD' {}", shell_quote(&ev.request.url)))
+    } else {
+        Fix::new("send-bearer-token", format!("Send a token with the {scheme} scheme"), Effort::Easy)
+            .step("Obtain an access token for this API from its issuer.")
+            .step("Check the variable holding it is not empty: echo ${#TOKEN}")
+            .command(format!("curl -H \"Authorization: {scheme} $TOKEN\" {}", shell_quote(&ev.request.url)))
+    };
+    let title = if schemes.is_empty() {
+        "The request carried no credentials".to_string()
+    } else {
+        format!("The request carried no credentials; the server asks for {}", schemes.join(" or "))
+    };
+    f.title = title;
+    Some(f.fix(fix).with_score(score))
+}
+
+/// Single-quote for a shell command line shown to the user.
+pub(crate) fn shell_quote(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::causes::testkit::*;
+
+    #[test]
+    fn fires_without_credentials() {
+        let ev = evidence(&[], 401, &[("WWW-Authenticate", "Bearer realm=\"api\"")]);
+        let f = super::check(&ev).unwrap();
+        assert_eq!(f.score, 90);
+        assert!(f.title.contains("Bearer"));
+        assert_eq!(ids(&ev)[0], "missing-credentials");
+    }
+
+    #[test]
+    fn silent_with_credentials_or_success() {
+        assert!(super::check(&evidence(&[("Authorization", "Bearer x")], 401, &[])).is_none());
+        assert!(super::check(&evidence(&[("X-Api-Key", "x")], 401, &[])).is_none());
+        assert!(super::check(&evidence(&[], 200, &[])).is_none());
+    }
+}

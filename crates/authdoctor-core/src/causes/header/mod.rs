@@ -1,0 +1,7 @@
+//! Causes in the request's credential headers: absent, malformed, mis-encoded, wrong scheme.
+
+pub mod basic_encoding;
+pub mod credential_formatting;
+pub mod malformed_authorization_header;
+pub mod missing_credentials;
+pub mod scheme_mismatch;

@@ -1,0 +1,92 @@
+//! # scheme-mismatch
+//!
+//! ## What it detects
+//! The request's `Authorization` scheme is not among the schemes the server's
+//! `WWW-Authenticate` challenges offer — e.g. `Basic` sent where the server asks for `Bearer`,
+//! `Token` where it asks for `Bearer`, `Bearer` where it asks for `Digest` or `Negotiate`.
+//!
+//! ## Why it gives 401
+//! A server only looks for credentials of the schemes it implements; any other scheme is the
+//! same as no credential. It happens when an API key is sent the way another API wants it
+//! (`Token …`, `Api-Key …`), when a client library defaults to Basic, or when a gateway in front
+//! of the API expects a different scheme than the API itself.
+//!
+//! ## Evidence used
+//! - the scheme of the request's `Authorization` header;
+//! - every challenge of the final 401 (`WWW-Authenticate`, several allowed).
+//!
+//! ## Fix
+//! Send the credential with a scheme the server offers; if the credential is of another kind
+//! (an API key where a Bearer token is wanted), obtain the right kind of credential.
+//! `authdoctor check --fix` retries with the challenged scheme when the credential fits it.
+//!
+//! ## Example
+//! ```text
+//! -H 'Authorization: Token ghp_…'  ← WWW-Authenticate: Bearer realm="api"
+//! ```
+//!
+//! ## References
+//! RFC 9110 §11.6.1 (WWW-Authenticate), §11.1 (schemes); IANA HTTP Authentication Scheme Registry.
+
+use crate::diagnosis::{Effort, Finding, Fix};
+use crate::evidence::Evidence;
+use serde_json::json;
+
+pub const ID: &str = "scheme-mismatch";
+
+pub fn check(ev: &Evidence) -> Option<Finding> {
+    if !ev.is_unauthorized() || ev.challenges.is_empty() {
+        return None;
+    }
+    let a = ev.authorization.as_ref()?;
+    let sent = a.scheme.as_deref()?;
+    if ev.challenges.iter().any(|c| c.is_scheme(sent)) {
+        return None;
+    }
+    // DPoP-bound tokens are also offered as Bearer by RFC 9449 servers; treat them as one family.
+    if sent.eq_ignore_ascii_case("dpop") && ev.challenge("bearer").is_some() {
+        return None;
+    }
+    let offered: Vec<&str> = ev.challenges.iter().map(|c| c.scheme.as_str()).collect();
+    let first = offered[0];
+    let f = Finding::new(
+        ID,
+        format!("The request used the {sent} scheme; the server only offers {}", offered.join(", ")),
+        80,
+    )
+    .evidence_with(
+        "request.header.authorization",
+        format!("scheme sent: {sent}"),
+        json!({ "sent": sent }),
+    )
+    .evidence_with(
+        "response.header.www-authenticate",
+        format!("schemes challenged: {}", offered.join(", ")),
+        json!({ "offered": offered }),
+    )
+    .fix(
+        Fix::new("use-challenged-scheme", format!("Send the credential with the {first} scheme"), Effort::Easy)
+            .automatic()
+            .step(format!("Use 'Authorization: {first} <credential>' if your credential is of that kind."))
+            .step(format!("Otherwise obtain a {first} credential for this API (the challenge's realm names the protection space).")),
+    );
+    Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::causes::testkit::*;
+
+    #[test]
+    fn basic_sent_bearer_wanted() {
+        let ev = evidence(&[("Authorization", "Basic YTpi")], 401, &[("WWW-Authenticate", "Bearer realm=\"api\"")]);
+        let f = super::check(&ev).unwrap();
+        assert!(f.title.contains("Basic") && f.title.contains("Bearer"));
+    }
+
+    #[test]
+    fn same_scheme_any_case_is_silent() {
+        let ev = evidence(&[("Authorization", "bearer abc")], 401, &[("WWW-Authenticate", "Bearer")]);
+        assert!(super::check(&ev).is_none());
+    }
+}

@@ -1,0 +1,113 @@
+//! # clock-skew
+//!
+//! ## What it detects
+//! The server's clock (its `Date` header) and the local clock disagree by 30 seconds or more,
+//! and especially when that difference decides a time check: a token valid by one clock and
+//! expired or not-yet-valid by the other.
+//!
+//! ## Why it gives 401
+//! Every time-based check — JWT `exp`/`nbf`/`iat`, AWS SigV4's 15-minute window, Kerberos, TOTP —
+//! is judged by the server's clock against times stamped by another machine. A VM resumed from
+//! suspend, a container without NTP or a dead CMOS battery is enough. Refresh logic that uses
+//! the local clock then renews too late.
+//!
+//! ## Evidence used
+//! - the final response's `Date` header against the local clock when it arrived (1 s resolution);
+//! - the token's time claims, judged by both clocks.
+//!
+//! ## Fix
+//! Synchronise the clock that is off (`timedatectl set-ntp true`, `chronyc makestep`); judge
+//! token lifetimes by the server's clock (authdoctor does). An NTP comparison that says *which*
+//! clock is wrong arrives with the clock probe.
+//!
+//! ## Example
+//! ```text
+//! server Date 10:10:00, local 10:00:00 → "the server's clock is 10m ahead of the local one";
+//! token exp 10:05:00 is valid locally, expired for the server
+//! ```
+//!
+//! ## References
+//! RFC 9110 §6.6.1 (Date); RFC 7519 §4.1.4 (leeway); RFC 5905 (NTP).
+
+use crate::diagnosis::{Effort, Finding, Fix};
+use crate::evidence::Evidence;
+use crate::time::human_duration;
+use serde_json::json;
+
+pub const ID: &str = "clock-skew";
+
+/// Below this, `Date` resolution and network delay make a difference meaningless.
+const THRESHOLD: i64 = 30;
+
+pub fn check(ev: &Evidence) -> Option<Finding> {
+    if !ev.is_auth_failure() {
+        return None;
+    }
+    let c = ev.server_clock?;
+    let off = c.offset();
+    if off.abs() < THRESHOLD {
+        return None;
+    }
+    let who = if off > 0 {
+        format!("The server's clock is {} ahead of the local clock", human_duration(off))
+    } else {
+        format!("The server's clock is {} behind the local clock", human_duration(off))
+    };
+    let mut score: u8 = if off.abs() > 300 { 55 } else { 35 };
+    let mut f = Finding::new(ID, who, 0).evidence_with(
+        "response.header.date",
+        format!("server Date {} vs local {} when the response arrived", crate::time::format_unix(c.date), crate::time::format_unix(c.local)),
+        json!({ "server_date": c.date, "local": c.local, "offset_seconds": off }),
+    );
+    if let Some(j) = ev.jws() {
+        // Does the verdict flip between the two clocks?
+        for claim in ["exp", "nbf"] {
+            if let Some(v) = j.time_claim(claim) {
+                let ok_local = if claim == "exp" { v > c.local } else { v <= c.local };
+                let ok_server = if claim == "exp" { v > c.date } else { v <= c.date };
+                if ok_local != ok_server {
+                    score = 85;
+                    f = f.evidence_with(
+                        &format!("token.claims.{claim}"),
+                        format!("the token's {claim} passes by the local clock and fails by the server's: the skew decides"),
+                        json!({ "claim": claim }),
+                    );
+                }
+            }
+        }
+    }
+    Some(
+        f.fix(
+            Fix::new("sync-clock", "Synchronise the clock that is off", Effort::Medium)
+                .step("Check both hosts: timedatectl status (or chronyc tracking); enable NTP where it is off.")
+                .step("Refresh tokens by the server's clock, not the local one.")
+                .command("timedatectl set-ntp true"),
+        )
+        .with_score(score),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::causes::testkit::*;
+    use serde_json::json;
+
+    fn date(t: i64) -> String {
+        jiff::Timestamp::from_second(t).unwrap().strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    }
+
+    #[test]
+    fn skew_that_decides() {
+        let t = jwt(json!({"exp": NOW + 120}));
+        let ev = evidence(&[("Authorization", &format!("Bearer {t}"))], 401, &[("Date", &date(NOW + 600))]);
+        let f = super::check(&ev).unwrap();
+        assert_eq!(f.score, 85);
+        assert!(f.title.contains("10m ahead"), "{}", f.title);
+    }
+
+    #[test]
+    fn small_offset_is_silent() {
+        let ev = evidence(&[], 401, &[("Date", &date(NOW + 3))]);
+        assert!(super::check(&ev).is_none());
+    }
+}

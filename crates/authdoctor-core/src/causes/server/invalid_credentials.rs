@@ -1,0 +1,104 @@
+//! # invalid-credentials
+//!
+//! ## What it detects
+//! A well-formed credential reached the server and was rejected, and nothing visible in the
+//! request explains it: the header is well-formed, the token is neither damaged nor expired,
+//! the encoding is right. The credential itself is wrong — a wrong password, a revoked or
+//! rotated key, a token for another system.
+//!
+//! ## Why it gives 401
+//! The server checked the credential against its store or its keys and found no match. Common
+//! origins: a password changed elsewhere, a key rotated or deleted, a token from another
+//! environment (dev vs prod), a typo in a secret kept in CI variables.
+//!
+//! ## Evidence used
+//! - the request's credential (well-formed, no local defect found);
+//! - the final 401 and its challenge (`error="invalid_token"` for Bearer; a repeated Basic
+//!   challenge after credentials were sent).
+//!
+//! ## Fix
+//! Check the credential against its source of truth: reset the password, create a new API key,
+//! or obtain a new token from the right issuer/environment. Issuer checks (signature, audience,
+//! issuer, revocation) narrow this down further when configured.
+//!
+//! ## Example
+//! ```text
+//! -u alice:wrong → 401, WWW-Authenticate: Basic realm="nginx-basic"
+//! ```
+//!
+//! ## References
+//! RFC 9110 §15.5.2; RFC 7617 §2; RFC 6750 §3.1 (`invalid_token`).
+
+use crate::diagnosis::{Effort, Finding, Fix};
+use crate::evidence::Evidence;
+
+pub const ID: &str = "invalid-credentials";
+
+pub fn check(ev: &Evidence) -> Option<Finding> {
+    if !ev.is_unauthorized() || !ev.has_any_credential() || ev.credential_has_local_defect() {
+        return None;
+    }
+    // A credential that never arrived is not a wrong one.
+    if ev.exchanges.iter().any(|x| !x.dropped_headers.is_empty()) {
+        return None;
+    }
+    let mut score: u8 = 60;
+    let mut f = Finding::new(ID, "", 0);
+    let a = ev.authorization.as_ref();
+    let scheme = a.and_then(|a| a.canonical_scheme());
+    if let Some(s) = &scheme
+        && let Some(c) = ev.challenge(s)
+    {
+        // The server answered our scheme with the same scheme's challenge: it read and refused it.
+        if c.param("error").is_some_and(|e| e == "invalid_token") || s == "Basic" || s == "Digest" {
+            score = 72;
+        }
+        f = f.evidence(
+            "response.header.www-authenticate",
+            format!("the server received {s} credentials and answered with a {s} challenge again{}",
+                c.param("error").map(|e| format!(" (error={e})")).unwrap_or_default()),
+        );
+        if let Some(d) = c.param("error_description") {
+            f = f.evidence("response.header.www-authenticate", format!("error_description: {d:?}"));
+        }
+    }
+    if let Some(b) = &ev.basic
+        && let Some(u) = &b.user
+    {
+        f = f.evidence("request.header.authorization", format!("Basic credentials for user {u:?}, well-formed"));
+    } else if ev.jws().is_some() {
+        f = f.evidence("token", "the JWT is well-formed and within its validity period; its signature, issuer and audience were not checked against the issuer");
+    } else {
+        f = f.evidence("request", "the credential is well-formed; nothing in the request explains the rejection");
+    }
+    f.title = match scheme.as_deref() {
+        Some("Basic") => "The server rejected the user name or password".into(),
+        Some(s) => format!("The server rejected the {s} credential itself"),
+        None => "The server rejected the credential itself".into(),
+    };
+    Some(
+        f.fix(
+            Fix::new("check-credential-source", "Check the credential against its source of truth", Effort::Medium)
+                .step("Reset the password / create a new API key / obtain a new token from the right issuer.")
+                .step("Make sure it belongs to the environment you are calling (dev vs prod)."),
+        )
+        .with_score(score),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::causes::testkit::*;
+
+    #[test]
+    fn wrong_basic_password() {
+        let ev = evidence(&[("Authorization", "Basic YWxpY2U6d3Jvbmc=")], 401, &[("WWW-Authenticate", "Basic realm=\"r\"")]);
+        assert_eq!(ids(&ev), vec!["invalid-credentials"]);
+    }
+
+    #[test]
+    fn not_when_local_defect() {
+        let ev = evidence(&[("Authorization", "Bearer ${TOKEN}")], 401, &[]);
+        assert!(super::check(&ev).is_none());
+    }
+}

@@ -1,0 +1,135 @@
+//! # insufficient-scope
+//!
+//! ## What it detects
+//! The credential is valid but does not grant what this request needs: a Bearer challenge with
+//! `error="insufficient_scope"`, a challenge `scope` the token's `scope`/`scp` claim does not
+//! cover, or GitHub-style `X-Accepted-OAuth-Scopes` that `X-OAuth-Scopes` does not include.
+//!
+//! ## Why it gives 401
+//! RFC 6750 §3.1 says this is a 403, but many servers answer 401. Tokens are requested with the
+//! scopes of the first feature that needed them; a new endpoint needs more. Some issuers
+//! silently drop unknown or unauthorised scopes, so the token lacks a scope that was asked for.
+//!
+//! ## Evidence used
+//! - the challenge's `error` and `scope` parameters;
+//! - the token's `scope`/`scp` claim;
+//! - `X-Accepted-OAuth-Scopes` and `X-OAuth-Scopes` response headers.
+//!
+//! ## Fix
+//! Request a token with the missing scope (and check the client is allowed to get it).
+//! `authdoctor check --fix` re-requests the token with the scope added, via the profile.
+//!
+//! ## Example
+//! ```text
+//! WWW-Authenticate: Bearer error="insufficient_scope", scope="orders:write"
+//! token scope: "orders:read"  → missing orders:write
+//! ```
+//!
+//! ## References
+//! RFC 6750 §3.1; RFC 6749 §3.3 (scope); GitHub REST API "scopes for OAuth apps".
+
+use crate::diagnosis::{Effort, Finding, Fix};
+use crate::evidence::Evidence;
+use crate::model::HeaderList;
+use serde_json::json;
+
+pub const ID: &str = "insufficient-scope";
+
+fn split(s: &str) -> Vec<String> {
+    s.split([' ', ','])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn check(ev: &Evidence) -> Option<Finding> {
+    if !ev.is_auth_failure() {
+        return None;
+    }
+    let last = ev.last()?;
+    let granted = ev.jws().and_then(|j| j.scopes());
+    let mut score = 0u8;
+    let mut required: Vec<String> = Vec::new();
+    let mut f = Finding::new(ID, "", 0);
+
+    if let Some(b) = ev.challenge("bearer") {
+        if b.param("error").is_some_and(|e| e == "insufficient_scope") {
+            score = 92;
+            f = f.evidence("response.header.www-authenticate", "the server says error=\"insufficient_scope\"");
+        }
+        if let Some(s) = b.param("scope") {
+            required = split(s);
+            f = f.evidence_with("response.header.www-authenticate", format!("the challenge asks for scope {s:?}"), json!({ "required": required }));
+            if score == 0 && granted.as_ref().is_some_and(|g| required.iter().any(|r| !g.contains(r))) {
+                score = 80;
+            }
+        }
+    }
+    if let Some(acc) = last.headers.first("x-accepted-oauth-scopes") {
+        let accepted = split(acc);
+        let have = last.headers.first("x-oauth-scopes").map(split).unwrap_or_default();
+        // GitHub lists alternatives: any one accepted scope is enough.
+        if !accepted.is_empty() && !accepted.iter().any(|a| have.contains(a)) {
+            score = score.max(78);
+            f = f.evidence_with(
+                "response.header.x-accepted-oauth-scopes",
+                format!("the endpoint accepts {acc:?}; the token has {:?}", have.join(", ")),
+                json!({ "accepted": accepted, "granted": have }),
+            );
+            if required.is_empty() {
+                required = accepted;
+            }
+        }
+    }
+    if score == 0 {
+        return None;
+    }
+    let missing: Vec<String> = match &granted {
+        Some(g) => {
+            f = f.evidence_with("token.claims.scope", format!("the token grants {:?}", g.join(" ")), json!({ "granted": g }));
+            required.iter().filter(|r| !g.contains(r)).cloned().collect()
+        }
+        None => required.clone(),
+    };
+    f.title = if missing.is_empty() {
+        "The token lacks a scope this request needs".into()
+    } else {
+        format!("The token lacks the scope {}", missing.join(" "))
+    };
+    let want = if missing.is_empty() { "SCOPE".to_string() } else { missing.join(" ") };
+    Some(
+        f.fix(
+            Fix::new("request-scope", format!("Request a token that includes {want}"), Effort::Medium)
+                .automatic()
+                .step(format!("Ask the issuer for scope \"{want}\" (plus the scopes you already use)."))
+                .step("Check the client is allowed that scope; some issuers drop disallowed scopes silently."),
+        )
+        .with_score(score),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::causes::testkit::*;
+    use serde_json::json;
+
+    #[test]
+    fn challenge_error() {
+        let t = jwt(json!({"scope":"orders:read", "exp": NOW + 600}));
+        let ev = evidence(
+            &[("Authorization", &format!("Bearer {t}"))],
+            403,
+            &[("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\"orders:write\"")],
+        );
+        let f = super::check(&ev).unwrap();
+        assert_eq!(f.title, "The token lacks the scope orders:write");
+        assert_eq!(ids(&ev)[0], "insufficient-scope");
+    }
+
+    #[test]
+    fn github_headers() {
+        let ev = evidence(&[("Authorization", "token ghp_x")], 403, &[("X-Accepted-OAuth-Scopes", "repo"), ("X-OAuth-Scopes", "read:user")]);
+        assert!(super::check(&ev).unwrap().title.contains("repo"));
+    }
+}

@@ -1,0 +1,85 @@
+//! # token-not-yet-valid
+//!
+//! ## What it detects
+//! A JWT whose `nbf` (not before) lies in the future at the time the server judged it, or whose
+//! `iat` (issued at) does — the token is from the future as far as the server can tell.
+//!
+//! ## Why it gives 401
+//! RFC 7519 §4.1.5: the token "MUST NOT be accepted before" `nbf`. A freshly minted token is
+//! rejected when the issuer's clock runs ahead of the API's clock (or the API's behind), because
+//! `nbf`/`iat` are stamped with the issuer's time. Some servers also reject an `iat` in the
+//! future. It often shows up as "works after a few seconds/minutes".
+//!
+//! ## Evidence used
+//! - the token's `nbf` and `iat` claims;
+//! - the server's `Date` against the local clock (who is ahead).
+//!
+//! ## Fix
+//! Fix the clock that is off (issuer or API host: enable NTP), or configure a small leeway
+//! (30–60 s) in the API's validation. Retrying after `nbf` works as a stopgap.
+//!
+//! ## Example
+//! ```text
+//! nbf 2026-11-22T10:05:00Z, server Date 2026-11-22T10:00:00Z → "valid only in 5m"
+//! ```
+//!
+//! ## References
+//! RFC 7519 §4.1.5 (nbf), §4.1.6 (iat); RFC 9068 §4.
+
+use crate::diagnosis::{Effort, Finding, Fix};
+use crate::evidence::Evidence;
+use crate::time::{format_unix, human_duration};
+use serde_json::json;
+
+pub const ID: &str = "token-not-yet-valid";
+
+pub fn check(ev: &Evidence) -> Option<Finding> {
+    if !ev.is_auth_failure() {
+        return None;
+    }
+    let j = ev.jws()?;
+    let (t, clock) = ev.judging_time();
+    let nbf = j.time_claim("nbf").filter(|n| *n > t);
+    // An iat a few seconds ahead is normal clock noise; servers that check iat allow some.
+    let iat = j.time_claim("iat").filter(|i| *i > t + 5);
+    let (claim, when, score) = match (nbf, iat) {
+        (Some(n), _) => ("nbf", n, 88),
+        (None, Some(i)) => ("iat", i, 62),
+        _ => return None,
+    };
+    let f = Finding::new(
+        ID,
+        format!("The token is not valid yet: {claim} is {} in the future by {clock}", human_duration(when - t)),
+        score,
+    )
+    .evidence_with(
+        &format!("token.claims.{claim}"),
+        format!("{claim} {} ({}); judged at {} by {clock}", when, format_unix(when), format_unix(t)),
+        json!({ "claim": claim, "value": when, "judged_at": t, "seconds_early": when - t }),
+    )
+    .fix(
+        Fix::new("sync-clocks", "Bring the issuer's and the API's clocks together", Effort::Medium)
+            .step("Check NTP on the issuer and on the API host (timedatectl / chronyc tracking).")
+            .step("Or allow a small leeway (30–60 s) for nbf/iat in the API's token validation."),
+    )
+    .fix(
+        Fix::new("retry-later", format!("Retry in {}", human_duration(when - t)), Effort::Easy)
+            .step("The token becomes valid by the server's clock then; this only works around the skew."),
+    );
+    Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::causes::testkit::*;
+    use serde_json::json;
+
+    #[test]
+    fn nbf_in_future() {
+        let t = jwt(json!({"nbf": NOW + 300, "exp": NOW + 3600}));
+        let ev = evidence(&[("Authorization", &format!("Bearer {t}"))], 401, &[]);
+        let f = super::check(&ev).unwrap();
+        assert!(f.title.contains("5m"), "{}", f.title);
+        assert_eq!(ids(&ev)[0], "token-not-yet-valid");
+    }
+}

@@ -1,0 +1,138 @@
+//! # proxy-stripped-credentials
+//!
+//! ## What it detects
+//! The request carried a credential, but the server answered as if it had received none — a
+//! Bearer challenge without an `error` code, or an error such as "no token provided" — and a
+//! proxy or other intermediary sits in the path (`-x`, `HTTP(S)_PROXY`, `Via`, `X-Cache … from`).
+//!
+//! ## Why it gives 401
+//! Forward proxies (squid `request_header_access Authorization deny all`, tinyproxy's anonymous
+//! mode), reverse proxies (`proxy_set_header Authorization ""`), API gateways and corporate
+//! TLS-inspecting proxies remove or rewrite `Authorization`. The origin then sees an anonymous
+//! request. By RFC 6750 §3.1 a Bearer server omits the `error` code exactly when the request
+//! had no credentials, which is the tell.
+//!
+//! ## Evidence used
+//! - the request's `Authorization` header (present, well-formed);
+//! - the final challenge: no `error` code, or an error description saying no token arrived;
+//! - a configured proxy (flag or environment) or `Via`/`X-Cache` headers naming one.
+//!
+//! ## Fix
+//! Bypass the proxy to confirm (`--noproxy '*'` or `NO_PROXY`), then have the proxy forward
+//! `Authorization` (squid: remove the `request_header_access Authorization deny` line; nginx:
+//! do not clear it) or add the host to `NO_PROXY`. A direct-vs-proxy probe that proves it
+//! arrives with the differential probes.
+//!
+//! ## Example
+//! ```text
+//! curl -x http://proxy:3128 -H 'Authorization: Bearer eyJ…' http://api/…
+//! ← 401, WWW-Authenticate: Bearer        (no error: the origin saw no token)
+//! ← Via: 1.1 proxy (squid/5.7)
+//! ```
+//!
+//! ## References
+//! RFC 6750 §3.1; RFC 9110 §7.6.3 (Via), §11.6.2; RFC 9112 §3.2.2 (proxies).
+
+use crate::diagnosis::{Effort, Finding, Fix};
+use crate::evidence::Evidence;
+use crate::model::HeaderList;
+use crate::model::ProxySource;
+use serde_json::json;
+
+pub const ID: &str = "proxy-stripped-credentials";
+
+const NO_TOKEN_PHRASES: &[&str] = &[
+    "no token",
+    "no access token",
+    "no bearer token",
+    "missing authorization",
+    "missing token",
+    "missing bearer",
+    "token not provided",
+    "no authorization header",
+    "authorization header is missing",
+    "missing credentials",
+    "no credentials",
+];
+
+pub fn check(ev: &Evidence) -> Option<Finding> {
+    if !ev.is_unauthorized() {
+        return None;
+    }
+    let a = ev.authorization.as_ref()?;
+    let last = ev.last()?;
+    // If the last hop did not send it, a redirect dropped it: another cause.
+    if !last.request_headers.has("authorization") {
+        return None;
+    }
+    let mut signal = None;
+    if let Some(b) = ev.challenge("bearer") {
+        let desc = b.param("error_description").unwrap_or("").to_ascii_lowercase();
+        if NO_TOKEN_PHRASES.iter().any(|p| desc.contains(p)) {
+            signal = Some(format!("the server says {:?}: the credential did not arrive", b.param("error_description").unwrap_or("")));
+        } else if b.param("error").is_none() && a.is_scheme("bearer") {
+            signal = Some("the Bearer challenge has no error code: by RFC 6750 §3.1 the server saw no credentials".to_string());
+        }
+    }
+    let body = last.body_text().to_ascii_lowercase();
+    if signal.is_none() && NO_TOKEN_PHRASES.iter().any(|p| body.contains(p)) {
+        signal = Some("the error body says no credentials were received".to_string());
+    }
+    let signal = signal?;
+
+    let mut score = 45;
+    let mut f = Finding::new(ID, "", 0).evidence("response.header.www-authenticate", signal);
+    if let Some(p) = &ev.proxy {
+        score = 85;
+        let src = match (p.source, &p.env_var) {
+            (ProxySource::Flag, _) => "the -x/--proxy flag".to_string(),
+            (ProxySource::Env, Some(v)) => format!("the {v} environment variable"),
+            (ProxySource::Env, None) => "the environment".to_string(),
+        };
+        f = f.evidence_with("transport.proxy", format!("the request went through the proxy {} (from {src})", crate::secret::redact_url(&p.url)), json!({ "proxy": crate::secret::redact_url(&p.url), "source": p.source }));
+    }
+    for v in last.headers.all("via") {
+        score = score.max(78);
+        f = f.evidence_with("response.header.via", format!("Via: {v} — an intermediary handled the request"), json!({ "via": v }));
+    }
+    for v in last.headers.all("x-cache") {
+        if v.contains(" from ") {
+            score = score.max(70);
+            f = f.evidence("response.header.x-cache", format!("X-Cache: {v} — a proxy cache handled the request"));
+        }
+    }
+    if score == 45 {
+        f = f.evidence("transport", "no proxy is configured or announced; a reverse proxy or gateway in front of the API may still remove the header");
+    }
+    f.title = if score > 45 {
+        "A proxy between you and the server removed the credential".into()
+    } else {
+        "The credential was sent but the server saw none: something in between may have removed it".into()
+    };
+    Some(
+        f.fix(
+            Fix::new("bypass-proxy", "Bypass the proxy to confirm, then let it forward Authorization", Effort::Medium)
+                .automatic()
+                .step("Retry without the proxy: curl --noproxy '*' … (or NO_PROXY=host).")
+                .step("squid: drop 'request_header_access Authorization deny all'; nginx: do not set proxy_set_header Authorization \"\"; gateways: allow the header through."),
+        )
+        .with_score(score),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::causes::testkit::*;
+
+    #[test]
+    fn via_header_and_bare_challenge() {
+        let ev = evidence(&[("Authorization", "Bearer abcdef")], 401, &[("WWW-Authenticate", "Bearer"), ("Via", "1.1 vm (squid/5.7)")]);
+        assert_eq!(ids(&ev)[0], "proxy-stripped-credentials");
+    }
+
+    #[test]
+    fn invalid_token_is_not_stripping() {
+        let ev = evidence(&[("Authorization", "Bearer abcdef")], 401, &[("WWW-Authenticate", "Bearer error=\"invalid_token\""), ("Via", "1.1 x")]);
+        assert!(super::check(&ev).is_none());
+    }
+}

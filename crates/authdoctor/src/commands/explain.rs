@@ -1,0 +1,36 @@
+//! `authdoctor explain <id>` and `--list`: the cause catalogue's own documentation.
+
+use crate::cli::ExplainArgs;
+use crate::exit::{self, CliError};
+use authdoctor_core::causes::{self, CATALOGUE, PLANNED};
+
+pub fn run(args: ExplainArgs) -> Result<i32, CliError> {
+    if args.list || args.id.is_none() {
+        println!("Causes authdoctor detects (authdoctor explain <id> for details):\n");
+        for c in CATALOGUE {
+            println!("  {:<34} {:<10} {}", c.id, c.family, causes::summary(c.id).unwrap_or_default());
+        }
+        println!("\nReserved ids, detected by later versions:\n");
+        for (id, s) in PLANNED {
+            println!("  {id:<34} {:<10} {s}", "planned");
+        }
+        return Ok(exit::OK);
+    }
+    let id = args.id.unwrap_or_default();
+    if let Some(d) = causes::doc(&id) {
+        println!("{d}");
+        return Ok(exit::OK);
+    }
+    if let Some((_, s)) = PLANNED.iter().find(|(i, _)| *i == id) {
+        println!("# {id}\n\n{s}.\n\nThis id is reserved: authdoctor does not detect it yet.");
+        return Ok(exit::OK);
+    }
+    let near: Vec<&str> = CATALOGUE
+        .iter()
+        .map(|c| c.id)
+        .chain(PLANNED.iter().map(|(i, _)| *i))
+        .filter(|c| c.contains(id.as_str()) || id.split('-').any(|w| w.len() > 3 && c.contains(w)))
+        .collect();
+    let hint = if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(", ")) };
+    Err(CliError::Usage(format!("unknown cause id {id:?}{hint} (authdoctor explain --list)")))
+}

@@ -96,7 +96,8 @@ impl Evidence {
                 let cred = a.credential.as_str();
                 let utf8 = challenges.iter().any(|c| {
                     c.is_scheme("basic")
-                        && c.param("charset").is_some_and(|v| v.eq_ignore_ascii_case("utf-8"))
+                        && c.param("charset")
+                            .is_some_and(|v| v.eq_ignore_ascii_case("utf-8"))
                 });
                 let basic = a
                     .is_scheme("basic")
@@ -174,7 +175,13 @@ impl Evidence {
                         let k = k.to_ascii_lowercase();
                         matches!(
                             k.as_str(),
-                            "access_token" | "api_key" | "apikey" | "key" | "token" | "x-amz-signature" | "sig"
+                            "access_token"
+                                | "api_key"
+                                | "apikey"
+                                | "key"
+                                | "token"
+                                | "x-amz-signature"
+                                | "sig"
                         )
                     })
                     .map(|(k, _)| k.into_owned())
@@ -209,10 +216,15 @@ impl Evidence {
     /// Did the credential itself show a local defect (format, truncation, encoding, expiry)?
     /// Rules that blame the server ("it rejected valid-looking credentials") check this first.
     pub fn credential_has_local_defect(&self) -> bool {
-        let header = self
-            .authorization
-            .as_ref()
-            .is_some_and(|a| a.issues.iter().any(|i| !matches!(i, authorization::HeaderIssue::SchemeCase { .. } | authorization::HeaderIssue::ExtraSeparator)));
+        let header = self.authorization.as_ref().is_some_and(|a| {
+            a.issues.iter().any(|i| {
+                !matches!(
+                    i,
+                    authorization::HeaderIssue::SchemeCase { .. }
+                        | authorization::HeaderIssue::ExtraSeparator
+                )
+            })
+        });
         let jwt = match &self.jwt {
             Some(JwtAnalysis::Broken(_)) => true,
             Some(JwtAnalysis::Jws(j)) => {

@@ -69,7 +69,10 @@ pub enum InputOrigin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialSource {
     /// `-u user:password` (curl encodes it as Basic).
-    UserFlag { user: String, password: Option<String> },
+    UserFlag {
+        user: String,
+        password: Option<String>,
+    },
     /// `--oauth2-bearer TOKEN`.
     OAuth2BearerFlag,
 }

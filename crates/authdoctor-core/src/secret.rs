@@ -293,7 +293,8 @@ mod tests {
 
     #[test]
     fn url_query_redacted() {
-        let r = redact_url("https://api.example.com/x?access_token=abcdefghijklmnopqrstuvwxyz&page=2");
+        let r =
+            redact_url("https://api.example.com/x?access_token=abcdefghijklmnopqrstuvwxyz&page=2");
         assert!(!r.contains("efghijklmnop"), "{r}");
         assert!(r.contains("page=2"));
         let r = redact_url("https://user:supersecretpassword@example.com/");

@@ -798,6 +798,7 @@ fn map_reqwest_error(
     if err.is_timeout() || find_io_kind(err) == Some(std::io::ErrorKind::TimedOut) {
         return timeout_error(url, started);
     }
+    for e in chain_errors(err) { eprintln!("CHAIN {e:?}"); }
     if let Some(tls) = find_rustls_error(err) {
         return NetError::Tls { host, reason: crate::tls::describe_rustls_error(&tls) };
     }

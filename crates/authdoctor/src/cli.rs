@@ -107,7 +107,12 @@ pub struct CurlFlags {
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     pub header: Vec<String>,
     /// POST data (@file reads a file).
-    #[arg(short = 'd', long = "data", visible_alias = "data-ascii", value_name = "DATA")]
+    #[arg(
+        short = 'd',
+        long = "data",
+        visible_alias = "data-ascii",
+        value_name = "DATA"
+    )]
     pub data: Vec<String>,
     /// POST data, no @file processing.
     #[arg(long = "data-raw", value_name = "DATA")]
@@ -221,12 +226,23 @@ impl CurlFlags {
         ] {
             let idx: Vec<usize> = m.indices_of(id).map(|i| i.collect()).unwrap_or_default();
             for (n, v) in values.iter().enumerate() {
-                data.push((idx.get(n).copied().unwrap_or(usize::MAX), DataArg { kind, value: v.clone() }));
+                data.push((
+                    idx.get(n).copied().unwrap_or(usize::MAX),
+                    DataArg {
+                        kind,
+                        value: v.clone(),
+                    },
+                ));
             }
         }
         data.sort_by_key(|(i, _)| *i);
         let mut ignored = Vec::new();
-        for (on, name) in [(self.silent, "-s"), (self.show_error, "-S"), (self.verbose, "-v"), (self.include, "-i")] {
+        for (on, name) in [
+            (self.silent, "-s"),
+            (self.show_error, "-S"),
+            (self.verbose, "-v"),
+            (self.include, "-i"),
+        ] {
             if on {
                 ignored.push(name.to_string());
             }
@@ -298,13 +314,22 @@ pub fn parse() -> Result<Parsed, i32> {
 fn clap_error(e: clap::Error) -> i32 {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
-            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { exit::USAGE } else { exit::OK }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                exit::USAGE
+            } else {
+                exit::OK
+            }
         }
         _ => {
             let text = e.render().to_string();
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments");
             let first = first.trim_start_matches("error: ");
             anstream::eprintln!("authdoctor: error: {first}");
             anstream::eprintln!("hint: see `authdoctor --help` or `authdoctor check --help`");

@@ -36,7 +36,9 @@ impl CliError {
     fn code(&self) -> i32 {
         match self {
             CliError::Input(_) | CliError::Usage(_) | CliError::Io(_) => USAGE,
-            CliError::Net(NetError::InvalidRequest(_) | NetError::ClientCert { .. } | NetError::CaCert { .. }) => USAGE,
+            CliError::Net(
+                NetError::InvalidRequest(_) | NetError::ClientCert { .. } | NetError::CaCert { .. },
+            ) => USAGE,
             CliError::Net(_) => UNREACHABLE,
         }
     }

@@ -59,21 +59,60 @@ pub static CATALOGUE: &[Cause] = &[
 /// Ids reserved for causes that later work will detect. Listed so the id set stays coherent
 /// (and so `explain --list` can say what is coming); they never produce findings today.
 pub static PLANNED: &[(&str, &str)] = &[
-    ("audience-mismatch", "The token was minted for another API (aud)"),
-    ("issuer-mismatch", "The token comes from an issuer the API does not trust (iss)"),
-    ("signature-invalid", "The token's signature does not verify against the issuer's keys"),
+    (
+        "audience-mismatch",
+        "The token was minted for another API (aud)",
+    ),
+    (
+        "issuer-mismatch",
+        "The token comes from an issuer the API does not trust (iss)",
+    ),
+    (
+        "signature-invalid",
+        "The token's signature does not verify against the issuer's keys",
+    ),
     ("token-revoked", "The token was revoked before it expired"),
-    ("invalid-client", "The client id or secret was rejected by the token endpoint"),
-    ("account-disabled", "The user, key or account is disabled or suspended"),
-    ("client-certificate", "A client certificate was required, missing, expired or untrusted"),
-    ("ip-not-allowed", "The caller's IP address is not on the allowlist"),
-    ("environment-mismatch", "A credential from one environment was used against another"),
-    ("credentials-in-wrong-place", "The credential was sent where the API does not read it"),
-    ("digest-failure", "HTTP Digest authentication failed (stale nonce, algorithm, qop, password)"),
-    ("sigv4-signature-mismatch", "The AWS SigV4 signature does not match the server's"),
-    ("sigv4-request-time-skewed", "The AWS SigV4 request time is more than 15 minutes off"),
+    (
+        "invalid-client",
+        "The client id or secret was rejected by the token endpoint",
+    ),
+    (
+        "account-disabled",
+        "The user, key or account is disabled or suspended",
+    ),
+    (
+        "client-certificate",
+        "A client certificate was required, missing, expired or untrusted",
+    ),
+    (
+        "ip-not-allowed",
+        "The caller's IP address is not on the allowlist",
+    ),
+    (
+        "environment-mismatch",
+        "A credential from one environment was used against another",
+    ),
+    (
+        "credentials-in-wrong-place",
+        "The credential was sent where the API does not read it",
+    ),
+    (
+        "digest-failure",
+        "HTTP Digest authentication failed (stale nonce, algorithm, qop, password)",
+    ),
+    (
+        "sigv4-signature-mismatch",
+        "The AWS SigV4 signature does not match the server's",
+    ),
+    (
+        "sigv4-request-time-skewed",
+        "The AWS SigV4 request time is more than 15 minutes off",
+    ),
     ("sigv4-expired-token", "The AWS session token has expired"),
-    ("server-rejected-valid-credentials", "Every check passes, yet the server rejects the credential"),
+    (
+        "server-rejected-valid-credentials",
+        "Every check passes, yet the server rejects the credential",
+    ),
 ];
 
 /// Run every rule and rank the findings, most likely first.
@@ -89,10 +128,18 @@ pub fn doc(id: &str) -> Option<&'static str> {
 /// The one-line summary of a cause: the first sentence under "What it detects".
 pub fn summary(id: &str) -> Option<String> {
     if let Some(d) = doc(id) {
-        let mut lines = d.lines().skip_while(|l| !l.starts_with("## What it detects")).skip(1);
-        return lines.find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string());
+        let mut lines = d
+            .lines()
+            .skip_while(|l| !l.starts_with("## What it detects"))
+            .skip(1);
+        return lines
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.trim().to_string());
     }
-    PLANNED.iter().find(|(i, _)| *i == id).map(|(_, s)| s.to_string())
+    PLANNED
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, s)| s.to_string())
 }
 
 /// Is this a known cause id (implemented or planned)?
@@ -116,8 +163,14 @@ mod tests {
     #[test]
     fn every_cause_is_documented_in_every_section() {
         for c in CATALOGUE {
-            let d = doc(c.id).unwrap_or_else(|| panic!("{} has no doc (file name must match the id)", c.id));
-            assert!(d.starts_with(&format!("# {}", c.id)), "{}: doc must start with '# {}'", c.id, c.id);
+            let d = doc(c.id)
+                .unwrap_or_else(|| panic!("{} has no doc (file name must match the id)", c.id));
+            assert!(
+                d.starts_with(&format!("# {}", c.id)),
+                "{}: doc must start with '# {}'",
+                c.id,
+                c.id
+            );
             for s in SECTIONS {
                 assert!(d.contains(s), "{} lacks section {s}", c.id);
             }
@@ -126,9 +179,17 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_kebab_case() {
-        let mut all: Vec<&str> = CATALOGUE.iter().map(|c| c.id).chain(PLANNED.iter().map(|(i, _)| *i)).collect();
+        let mut all: Vec<&str> = CATALOGUE
+            .iter()
+            .map(|c| c.id)
+            .chain(PLANNED.iter().map(|(i, _)| *i))
+            .collect();
         for id in &all {
-            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{id}");
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{id}"
+            );
         }
         let n = all.len();
         all.sort();
@@ -139,7 +200,10 @@ mod tests {
     #[test]
     fn no_planned_id_is_also_implemented() {
         for (p, _) in PLANNED {
-            assert!(!CATALOGUE.iter().any(|c| c.id == *p), "{p} is both planned and implemented");
+            assert!(
+                !CATALOGUE.iter().any(|c| c.id == *p),
+                "{p} is both planned and implemented"
+            );
         }
     }
 }

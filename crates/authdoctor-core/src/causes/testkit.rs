@@ -35,7 +35,11 @@ pub fn evidence(req: &[(&str, &str)], status: u16, resp: &[(&str, &str)]) -> Evi
 
 /// An unsigned JWT with the given claims and a plausible 32-byte HS256 signature.
 pub fn jwt(claims: serde_json::Value) -> String {
-    crate::token::jwt::tests::make(serde_json::json!({"alg":"HS256","typ":"JWT"}), claims, &[7; 32])
+    crate::token::jwt::tests::make(
+        serde_json::json!({"alg":"HS256","typ":"JWT"}),
+        claims,
+        &[7; 32],
+    )
 }
 
 pub fn ids(ev: &Evidence) -> Vec<&'static str> {

@@ -96,7 +96,9 @@ impl AuthorizationHeader {
     }
 
     pub fn is_scheme(&self, s: &str) -> bool {
-        self.scheme.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(s))
+        self.scheme
+            .as_deref()
+            .is_some_and(|x| x.eq_ignore_ascii_case(s))
     }
 }
 
@@ -109,7 +111,9 @@ pub fn analyse(values: &[&str]) -> Option<AuthorizationHeader> {
     let raw = (*values.first()?).to_string();
     let mut issues = Vec::new();
     if values.len() > 1 {
-        issues.push(HeaderIssue::Duplicate { count: values.len() });
+        issues.push(HeaderIssue::Duplicate {
+            count: values.len(),
+        });
     }
     // Field values are trimmed of surrounding whitespace by HTTP parsers (RFC 9110 §5.5).
     let v = raw.trim_matches([' ', '\t']);
@@ -125,15 +129,22 @@ pub fn analyse(values: &[&str]) -> Option<AuthorizationHeader> {
         issues.push(HeaderIssue::EmptyCredentials);
     } else if let Some(stripped) = head.strip_suffix(':').or_else(|| head.strip_suffix('='))
         && !stripped.is_empty()
-        && stripped.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && KNOWN_SCHEMES.iter().any(|k| k.eq_ignore_ascii_case(stripped))
+        && stripped
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && KNOWN_SCHEMES
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(stripped))
     {
         issues.push(HeaderIssue::SchemePunctuation {
             sent: head.to_string(),
         });
         scheme = Some(stripped.to_string());
         credential = rest.trim_start_matches([' ', '\t']).to_string();
-    } else if let Some((s, c)) = head.split_once(':').filter(|(s, _)| KNOWN_SCHEMES.iter().any(|k| k.eq_ignore_ascii_case(s))) {
+    } else if let Some((s, c)) = head
+        .split_once(':')
+        .filter(|(s, _)| KNOWN_SCHEMES.iter().any(|k| k.eq_ignore_ascii_case(s)))
+    {
         // `Bearer:token` with no space at all.
         issues.push(HeaderIssue::SchemePunctuation {
             sent: format!("{s}:"),
@@ -260,8 +271,14 @@ pub fn analyse_basic(credential: &str, server_says_utf8: bool) -> BasicCredentia
                     b
                 }
                 _ => {
-                    issues.push(BasicIssue::InvalidBase64 { detail: e.to_string() });
-                    return BasicCredential { user: None, password: None, issues };
+                    issues.push(BasicIssue::InvalidBase64 {
+                        detail: e.to_string(),
+                    });
+                    return BasicCredential {
+                        user: None,
+                        password: None,
+                        issues,
+                    };
                 }
             }
         }
@@ -278,7 +295,11 @@ pub fn analyse_basic(credential: &str, server_says_utf8: bool) -> BasicCredentia
     }
     let Some((user, password)) = text.split_once(':') else {
         issues.push(BasicIssue::NoColon);
-        return BasicCredential { user: Some(text.trim_end().to_string()), password: None, issues };
+        return BasicCredential {
+            user: Some(text.trim_end().to_string()),
+            password: None,
+            issues,
+        };
     };
     let pw_core = password.trim_end_matches(['\r', '\n']);
     if user != user.trim() {
@@ -315,13 +336,34 @@ mod tests {
 
     #[test]
     fn malformations() {
-        assert_eq!(issues("eyJhbGciOiJIUzI1NiJ9.e30.sig"), vec![HeaderIssue::NoScheme]);
-        assert_eq!(issues("Bearer: abc"), vec![HeaderIssue::SchemePunctuation { sent: "Bearer:".into() }]);
-        assert_eq!(issues("Bearer:abc"), vec![HeaderIssue::SchemePunctuation { sent: "Bearer:".into() }]);
-        assert_eq!(issues("Bearer Bearer abc"), vec![HeaderIssue::DoubledScheme { scheme: "Bearer".into() }]);
+        assert_eq!(
+            issues("eyJhbGciOiJIUzI1NiJ9.e30.sig"),
+            vec![HeaderIssue::NoScheme]
+        );
+        assert_eq!(
+            issues("Bearer: abc"),
+            vec![HeaderIssue::SchemePunctuation {
+                sent: "Bearer:".into()
+            }]
+        );
+        assert_eq!(
+            issues("Bearer:abc"),
+            vec![HeaderIssue::SchemePunctuation {
+                sent: "Bearer:".into()
+            }]
+        );
+        assert_eq!(
+            issues("Bearer Bearer abc"),
+            vec![HeaderIssue::DoubledScheme {
+                scheme: "Bearer".into()
+            }]
+        );
         assert_eq!(
             issues("bearer abc"),
-            vec![HeaderIssue::SchemeCase { sent: "bearer".into(), canonical: "Bearer".into() }]
+            vec![HeaderIssue::SchemeCase {
+                sent: "bearer".into(),
+                canonical: "Bearer".into()
+            }]
         );
         assert_eq!(issues("Bearer"), vec![HeaderIssue::EmptyCredentials]);
         assert_eq!(issues("Bearer  abc"), vec![HeaderIssue::ExtraSeparator]);
@@ -345,7 +387,12 @@ mod tests {
         assert!(matches!(b.issues[0], BasicIssue::InvalidBase64 { .. }));
         // RFC 7617 §2.1: test/123£ in UTF-8 and in ISO-8859-1.
         let b = analyse_basic("dGVzdDoxMjPCow==", true);
-        assert_eq!(b.issues, vec![BasicIssue::NonAscii { server_says_utf8: true }]);
+        assert_eq!(
+            b.issues,
+            vec![BasicIssue::NonAscii {
+                server_says_utf8: true
+            }]
+        );
         let b = analyse_basic("dGVzdDoxMjOj", true);
         assert_eq!(b.issues, vec![BasicIssue::NotUtf8]);
     }

@@ -20,6 +20,7 @@
 //! - CR/LF outside a quoted-string (obsolete line folding) count as whitespace;
 //! - anything else that cannot be read is skipped up to the next top-level comma.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::Serialize;
@@ -247,6 +248,7 @@ pub fn parse_challenges_with_errors(values: &[&str]) -> (Vec<Challenge>, Vec<Cha
             out: &mut out,
             errors: &mut errors,
             fold_reported: false,
+            names: HashSet::new(),
         }
         .parse_value();
     }
@@ -295,6 +297,9 @@ struct Parser<'a, 'o> {
     errors: &'o mut Vec<ChallengeError>,
     /// Line folding is reported once per field value: one line break is the finding.
     fold_reported: bool,
+    /// Lowercased param names of the challenge being filled; a set keeps the duplicate check
+    /// linear on hostile values with thousands of params.
+    names: HashSet<String>,
 }
 
 impl<'a> Parser<'a, '_> {
@@ -444,7 +449,7 @@ impl<'a> Parser<'a, '_> {
                         name: name.to_owned(),
                     });
                 }
-                if ch.param(name).is_some() {
+                if !self.names.insert(name.to_ascii_lowercase()) {
                     self.errors.push(ChallengeError::DuplicateParam {
                         at: self.at(start),
                         name: name.to_owned(),
@@ -559,6 +564,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn push(&mut self, scheme: &str, token68: Option<String>) {
+        self.names.clear();
         self.out.push(Challenge {
             scheme: scheme.to_owned(),
             token68,
@@ -940,6 +946,17 @@ mod tests {
         ] {
             assert_eq!(parse_challenges(&[value])[0].stale(), stale, "{value}");
         }
+    }
+
+    #[test]
+    fn large_values_stay_linear() {
+        // Thousands of params (duplicated or not) must not make the duplicate check quadratic.
+        let many: String = (0..20_000).map(|i| format!("p{i}=v, ")).collect();
+        let value = format!("Basic {many}p7=again");
+        let (challenges, errors) = parse_challenges_with_errors(&[&value]);
+        assert_eq!(challenges[0].params.len(), 20_001);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code(), "duplicate_param");
     }
 
     #[test]

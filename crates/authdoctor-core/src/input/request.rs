@@ -858,6 +858,27 @@ mod tests {
     }
 
     #[test]
+    fn chrome_copy_as_curl_bash() {
+        let line = "curl 'https://api.example.com/v1/items?x=1' \\\n  -H 'accept: application/json' \\\n  -H 'authorization: Bearer $API_TOKEN' \\\n  -H 'content-type: application/json' \\\n  --data-raw $'{\"name\":\"it\\'s\\u00e9\"}' \\\n  --compressed";
+        let r = req(line);
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.url, "https://api.example.com/v1/items?x=1");
+        assert_eq!(
+            headers(&r),
+            h(&[
+                ("Accept-Encoding", "deflate, gzip"),
+                ("accept", "application/json"),
+                ("authorization", "Bearer $API_TOKEN"),
+                ("content-type", "application/json"),
+            ])
+        );
+        assert_eq!(
+            r.body.as_deref(),
+            Some("{\"name\":\"it's\u{e9}\"}".as_bytes())
+        );
+    }
+
+    #[test]
     fn notes_for_ignored_flags() {
         let r = req("curl -sS -o /dev/null u && curl v");
         assert!(

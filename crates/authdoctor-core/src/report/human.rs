@@ -16,22 +16,46 @@ struct Painter {
 
 impl Painter {
     fn bold(&self, s: &str) -> String {
-        if self.color { s.bold().to_string() } else { s.to_string() }
+        if self.color {
+            s.bold().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn dim(&self, s: &str) -> String {
-        if self.color { s.dimmed().to_string() } else { s.to_string() }
+        if self.color {
+            s.dimmed().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn red(&self, s: &str) -> String {
-        if self.color { s.red().bold().to_string() } else { s.to_string() }
+        if self.color {
+            s.red().bold().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn green(&self, s: &str) -> String {
-        if self.color { s.green().bold().to_string() } else { s.to_string() }
+        if self.color {
+            s.green().bold().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn yellow(&self, s: &str) -> String {
-        if self.color { s.yellow().to_string() } else { s.to_string() }
+        if self.color {
+            s.yellow().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn cyan(&self, s: &str) -> String {
-        if self.color { s.cyan().to_string() } else { s.to_string() }
+        if self.color {
+            s.cyan().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn likelihood(&self, l: Likelihood, score: u8) -> String {
         let s = format!("{} {score}", l.as_str());
@@ -81,15 +105,30 @@ pub fn render(report: &Report, color: bool) -> String {
 }
 
 fn finding(out: &mut String, p: &Painter, n: usize, f: &Finding) {
-    let _ = writeln!(out, "\n  {n}. {}  [{}]", p.bold(f.id), p.likelihood(f.likelihood, f.score));
+    let _ = writeln!(
+        out,
+        "\n  {n}. {}  [{}]",
+        p.bold(f.id),
+        p.likelihood(f.likelihood, f.score)
+    );
     let _ = writeln!(out, "     {}", f.title);
     for e in &f.evidence {
         let _ = writeln!(out, "     {} {}", p.dim("·"), e.text);
     }
     for fix in &f.fixes {
-        let auto = if fix.automatic { ", automatic with --fix" } else { "" };
+        let auto = if fix.automatic {
+            ", automatic with --fix"
+        } else {
+            ""
+        };
         let effort = format!("{:?}", fix.effort).to_lowercase();
-        let _ = writeln!(out, "     {} {} {}", p.green("fix:"), fix.title, p.dim(&format!("({effort}{auto})")));
+        let _ = writeln!(
+            out,
+            "     {} {} {}",
+            p.green("fix:"),
+            fix.title,
+            p.dim(&format!("({effort}{auto})"))
+        );
         for s in &fix.steps {
             let _ = writeln!(out, "       - {s}");
         }
@@ -103,7 +142,11 @@ fn claim_value(name: &str, v: &Value, now: i64) -> String {
     match (name, v) {
         ("exp" | "nbf" | "iat" | "auth_time", Value::Number(n)) => {
             let t = n.as_i64().unwrap_or_default();
-            let rel = if t <= now { format!("{} ago", human_duration(now - t)) } else { format!("in {}", human_duration(t - now)) };
+            let rel = if t <= now {
+                format!("{} ago", human_duration(now - t))
+            } else {
+                format!("in {}", human_duration(t - now))
+            };
             format!("{t}  {}  ({rel})", format_unix(t))
         }
         (_, Value::String(s)) => s.clone(),
@@ -113,7 +156,14 @@ fn claim_value(name: &str, v: &Value, now: i64) -> String {
 
 fn token(out: &mut String, p: &Painter, t: &TokenView) {
     let scheme = t.scheme.clone().unwrap_or_default();
-    let _ = writeln!(out, "\n{}  {} {}  {}", p.bold("Credential"), scheme, t.redacted, p.dim(&format!("({})", t.kind)));
+    let _ = writeln!(
+        out,
+        "\n{}  {} {}  {}",
+        p.bold("Credential"),
+        scheme,
+        t.redacted,
+        p.dim(&format!("({})", t.kind))
+    );
     if let Some(u) = &t.user {
         let _ = writeln!(out, "  user: {u:?} (password not shown)");
     }
@@ -121,7 +171,11 @@ fn token(out: &mut String, p: &Painter, t: &TokenView) {
         let _ = writeln!(out, "  header: {}", Value::Object(h.clone()));
     }
     if let Some(c) = &t.claims {
-        let now = t.timeline.as_ref().map(|tl| tl.server_now.unwrap_or(tl.local_now)).unwrap_or_default();
+        let now = t
+            .timeline
+            .as_ref()
+            .map(|tl| tl.server_now.unwrap_or(tl.local_now))
+            .unwrap_or_default();
         let mut table = Table::new();
         table.load_style(UTF8_BORDERS_ONLY);
         table.set_header(vec!["claim", "value"]);
@@ -148,7 +202,11 @@ fn token(out: &mut String, p: &Painter, t: &TokenView) {
         }
         parts.push((tl.local_now, format!("local now {}", hms(tl.local_now))));
         parts.sort_by_key(|(t, _)| *t);
-        let line = parts.into_iter().map(|(_, s)| s).collect::<Vec<_>>().join(" ─ ");
+        let line = parts
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect::<Vec<_>>()
+            .join(" ─ ");
         let _ = writeln!(out, "  timeline: {line}  → {}", p.bold(&tl.verdict));
     }
 }
@@ -156,42 +214,108 @@ fn token(out: &mut String, p: &Painter, t: &TokenView) {
 /// `10:08:12Z` for the timeline, with the date when it is not today's.
 fn hms(t: i64) -> String {
     let s = format_unix(t);
-    s.split_once('T').map(|(_, time)| time.to_string()).unwrap_or(s)
+    s.split_once('T')
+        .map(|(_, time)| time.to_string())
+        .unwrap_or(s)
 }
 
 fn exchange(out: &mut String, p: &Painter, i: usize, n: usize, x: &ExchangeView) {
-    let hop = if n > 1 { format!("hop {} ", i + 1) } else { String::new() };
-    let _ = writeln!(out, "  {}{} {} {}", p.dim(&hop), p.cyan("→"), x.method, x.url);
+    let hop = if n > 1 {
+        format!("hop {} ", i + 1)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  {}{} {} {}",
+        p.dim(&hop),
+        p.cyan("→"),
+        x.method,
+        x.url
+    );
     for h in &x.request_headers {
         let _ = writeln!(out, "      {}: {}", h.name, h.value);
     }
     for d in &x.dropped_headers {
-        let _ = writeln!(out, "      {} {} not sent: {}", p.yellow("!"), d.name, d.reason);
+        let _ = writeln!(
+            out,
+            "      {} {} not sent: {}",
+            p.yellow("!"),
+            d.name,
+            d.reason
+        );
     }
-    let reason = x.reason.clone().unwrap_or_else(|| canonical_reason(x.status).to_string());
-    let timing = x.elapsed_ms.map(|ms| format!(" · {ms:.0} ms")).unwrap_or_default();
+    let reason = x
+        .reason
+        .clone()
+        .unwrap_or_else(|| canonical_reason(x.status).to_string());
+    let timing = x
+        .elapsed_ms
+        .map(|ms| format!(" · {ms:.0} ms"))
+        .unwrap_or_default();
     let status = format!("{} {}", x.status, reason);
-    let status = if x.status >= 400 { p.red(&status) } else { p.green(&status) };
-    let _ = writeln!(out, "  {} {status} {}", p.cyan("←"), p.dim(&format!("{}{timing}", x.http_version)));
+    let status = if x.status >= 400 {
+        p.red(&status)
+    } else {
+        p.green(&status)
+    };
+    let _ = writeln!(
+        out,
+        "  {} {status} {}",
+        p.cyan("←"),
+        p.dim(&format!("{}{timing}", x.http_version))
+    );
     for h in &x.headers {
         let interesting = matches!(
             h.name.to_ascii_lowercase().as_str(),
-            "www-authenticate" | "proxy-authenticate" | "location" | "date" | "via" | "age" | "x-cache" | "x-cache-status"
-                | "cf-cache-status" | "cache-control" | "set-cookie" | "server" | "content-type"
-        ) || h.name.to_ascii_lowercase().starts_with("x-oauth") || h.name.to_ascii_lowercase().starts_with("x-accepted");
+            "www-authenticate"
+                | "proxy-authenticate"
+                | "location"
+                | "date"
+                | "via"
+                | "age"
+                | "x-cache"
+                | "x-cache-status"
+                | "cf-cache-status"
+                | "cache-control"
+                | "set-cookie"
+                | "server"
+                | "content-type"
+        ) || h.name.to_ascii_lowercase().starts_with("x-oauth")
+            || h.name.to_ascii_lowercase().starts_with("x-accepted");
         if interesting {
             let _ = writeln!(out, "      {}: {}", h.name, h.value);
         }
     }
     if let Some(b) = &x.body_excerpt {
         let one: String = b.split_whitespace().collect::<Vec<_>>().join(" ");
-        let one = if one.chars().count() > 300 { one.chars().take(299).collect::<String>() + "…" } else { one };
+        let one = if one.chars().count() > 300 {
+            one.chars().take(299).collect::<String>() + "…"
+        } else {
+            one
+        };
         let _ = writeln!(out, "      {} {}", p.dim("body:"), one);
     }
     if let Some(tls) = &x.tls {
         let v = tls.version.clone().unwrap_or_default();
-        let leaf = tls.peer_chain.first().map(|c| c.subject.clone()).unwrap_or_default();
-        let _ = writeln!(out, "      {} {v} · server cert {leaf} · client certificate {}", p.dim("tls:"),
-            if tls.client_cert_requested { if tls.client_cert_sent { "requested, sent" } else { "requested, NOT sent" } } else { "not requested" });
+        let leaf = tls
+            .peer_chain
+            .first()
+            .map(|c| c.subject.clone())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "      {} {v} · server cert {leaf} · client certificate {}",
+            p.dim("tls:"),
+            if tls.client_cert_requested {
+                if tls.client_cert_sent {
+                    "requested, sent"
+                } else {
+                    "requested, NOT sent"
+                }
+            } else {
+                "not requested"
+            }
+        );
     }
 }

@@ -5,6 +5,11 @@ use super::Report;
 
 /// Pretty-printed JSON, scrubbed of every known secret.
 pub fn render(report: &Report) -> String {
-    let text = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"version\":1,\"outcome\":\"error\",\"error\":{:?}}}", e.to_string()));
+    let text = serde_json::to_string_pretty(report).unwrap_or_else(|e| {
+        format!(
+            "{{\"version\":1,\"outcome\":\"error\",\"error\":{:?}}}",
+            e.to_string()
+        )
+    });
     report.scrub(&text)
 }

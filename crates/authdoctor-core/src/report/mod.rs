@@ -133,7 +133,14 @@ fn headers_view(h: &[Header]) -> Vec<HeaderView> {
 /// Keys whose values are secrets in JSON bodies (token responses, echo services).
 fn is_secret_key(k: &str) -> bool {
     let k = k.to_ascii_lowercase();
-    k.contains("token") || k.contains("secret") || k.contains("password") || k == "authorization" || k.contains("api_key") || k.contains("apikey") || k == "code" || k == "cookie"
+    k.contains("token")
+        || k.contains("secret")
+        || k.contains("password")
+        || k == "authorization"
+        || k.contains("api_key")
+        || k.contains("apikey")
+        || k == "code"
+        || k == "cookie"
 }
 
 fn redact_json(v: &mut Value) {
@@ -195,7 +202,10 @@ pub fn scrubber_for(ev: &Evidence) -> Scrubber {
     {
         sc.add(p);
     }
-    if let Some(crate::model::CredentialSource::UserFlag { password: Some(p), .. }) = &ev.request.credential_source {
+    if let Some(crate::model::CredentialSource::UserFlag {
+        password: Some(p), ..
+    }) = &ev.request.credential_source
+    {
         sc.add(p);
     }
     if let Ok(u) = url::Url::parse(&ev.request.url) {
@@ -248,14 +258,21 @@ fn token_view(ev: &Evidence) -> Option<TokenView> {
     }
     if let Some(b) = &ev.basic {
         v.kind = "basic".into();
-        v.user = b.user.as_ref().map(|u| u.trim_end_matches(['\r', '\n']).to_string());
+        v.user = b
+            .user
+            .as_ref()
+            .map(|u| u.trim_end_matches(['\r', '\n']).to_string());
     }
     Some(v)
 }
 
 fn timeline(ev: &Evidence, j: &crate::token::jwt::Jwt) -> Timeline {
     use crate::time::human_duration as h;
-    let (exp, nbf, iat) = (j.time_claim("exp"), j.time_claim("nbf"), j.time_claim("iat"));
+    let (exp, nbf, iat) = (
+        j.time_claim("exp"),
+        j.time_claim("nbf"),
+        j.time_claim("iat"),
+    );
     let (t, clock) = ev.judging_time();
     let verdict = match (exp, nbf) {
         (_, Some(n)) if n > t => format!("not valid for another {} by {clock}", h(n - t)),
@@ -335,7 +352,10 @@ impl Report {
 fn status_text(ev: &Evidence) -> String {
     match ev.last() {
         Some(x) => {
-            let reason = x.reason.clone().unwrap_or_else(|| canonical_reason(x.status).to_string());
+            let reason = x
+                .reason
+                .clone()
+                .unwrap_or_else(|| canonical_reason(x.status).to_string());
             format!("{} {}", x.status, reason).trim().to_string()
         }
         None => "no response".into(),
@@ -369,9 +389,16 @@ pub fn canonical_reason(status: u16) -> &'static str {
 
 fn summary_line(ev: &Evidence, findings: &[Finding], outcome: Outcome) -> String {
     let target = format!("{} {}", ev.request.method, redact_url(&ev.request.url));
-    let hops = if ev.exchanges.len() > 1 { format!(" after {} hops", ev.exchanges.len()) } else { String::new() };
+    let hops = if ev.exchanges.len() > 1 {
+        format!(" after {} hops", ev.exchanges.len())
+    } else {
+        String::new()
+    };
     match (outcome, findings.first()) {
-        (Outcome::Ok, _) => format!("{} from {target}{hops}: the request succeeded", status_text(ev)),
+        (Outcome::Ok, _) => format!(
+            "{} from {target}{hops}: the request succeeded",
+            status_text(ev)
+        ),
         (_, Some(f)) => format!(
             "{} from {target}{hops}: most likely {} ({}) — {}",
             status_text(ev),
@@ -379,7 +406,10 @@ fn summary_line(ev: &Evidence, findings: &[Finding], outcome: Outcome) -> String
             f.likelihood.as_str(),
             f.title
         ),
-        (_, None) => format!("{} from {target}{hops}: no known cause matched the evidence", status_text(ev)),
+        (_, None) => format!(
+            "{} from {target}{hops}: no known cause matched the evidence",
+            status_text(ev)
+        ),
     }
 }
 

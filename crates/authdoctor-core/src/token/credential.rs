@@ -121,7 +121,11 @@ pub fn placeholder(value: &str) -> Option<String> {
     let lower = v.to_ascii_lowercase();
     // Template syntaxes from shells, CI systems and HTTP clients.
     let templated = (v.starts_with("${") && v.ends_with('}'))
-        || (v.starts_with('$') && v.len() > 1 && v[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        || (v.starts_with('$')
+            && v.len() > 1
+            && v[1..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'))
         || (v.starts_with("{{") && v.ends_with("}}"))
         || (v.starts_with('<') && v.ends_with('>'))
         || (v.starts_with('%') && v.ends_with('%') && v.len() > 2)
@@ -134,7 +138,8 @@ pub fn placeholder(value: &str) -> Option<String> {
     }
     // YOUR_API_KEY, YOUR-TOKEN-HERE, INSERT_TOKEN, <…> already handled.
     let upper_snake = v.len() >= 4
-        && v.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c == '-')
+        && v.chars()
+            .all(|c| c.is_ascii_uppercase() || c == '_' || c == '-')
         && (lower.contains("your")
             || lower.contains("token")
             || lower.contains("key")
@@ -142,7 +147,11 @@ pub fn placeholder(value: &str) -> Option<String> {
             || lower.contains("insert")
             || lower.contains("here")
             || lower.contains("replace"));
-    if upper_snake || lower.starts_with("your_") || lower.starts_with("your-") || lower.ends_with("_here") {
+    if upper_snake
+        || lower.starts_with("your_")
+        || lower.starts_with("your-")
+        || lower.ends_with("_here")
+    {
         return Some(v.to_string());
     }
     None
@@ -159,7 +168,9 @@ pub fn format_issues(value: &str) -> Vec<FormatIssue> {
     for (i, c) in value.chars().enumerate() {
         if c.is_control() && c != ' ' {
             // Leading/trailing tabs are reported as whitespace above.
-            let edge_tab = c == '\t' && (value.trim_start_matches([' ', '\t']).len() == value.len() - i || i >= value.trim_end_matches([' ', '\t']).chars().count());
+            let edge_tab = c == '\t'
+                && (value.trim_start_matches([' ', '\t']).len() == value.len() - i
+                    || i >= value.trim_end_matches([' ', '\t']).chars().count());
             if !edge_tab {
                 out.push(FormatIssue::ControlCharacter {
                     position: i,
@@ -199,10 +210,16 @@ mod tests {
     fn finds_whitespace_and_controls() {
         assert_eq!(
             format_issues(" abc"),
-            vec![FormatIssue::SurroundingWhitespace { leading: true, trailing: false }]
+            vec![FormatIssue::SurroundingWhitespace {
+                leading: true,
+                trailing: false
+            }]
         );
         let v = format_issues("abc\n");
-        assert!(matches!(v[0], FormatIssue::ControlCharacter { position: 3, .. }), "{v:?}");
+        assert!(
+            matches!(v[0], FormatIssue::ControlCharacter { position: 3, .. }),
+            "{v:?}"
+        );
         assert!(format_issues("abcdef").is_empty());
     }
 
@@ -216,10 +233,23 @@ mod tests {
 
     #[test]
     fn finds_placeholders() {
-        for p in ["YOUR_API_KEY", "<token>", "${TOKEN}", "$TOKEN", "undefined", "null", "{{token}}", "%TOKEN%"] {
+        for p in [
+            "YOUR_API_KEY",
+            "<token>",
+            "${TOKEN}",
+            "$TOKEN",
+            "undefined",
+            "null",
+            "{{token}}",
+            "%TOKEN%",
+        ] {
             assert!(placeholder(p).is_some(), "{p}");
         }
-        for real in ["ghp_16C7e42F292c6912E7710c838347Ae178B4a", "eyJhbGciOi", "abc123"] {
+        for real in [
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+            "eyJhbGciOi",
+            "abc123",
+        ] {
             assert!(placeholder(real).is_none(), "{real}");
         }
     }

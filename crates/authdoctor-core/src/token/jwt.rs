@@ -56,7 +56,10 @@ impl JwtDefect {
                 format!("{} is not valid base64url: {detail}", segment.name())
             }
             JwtDefect::Json { segment, detail } => {
-                format!("{} does not decode to a JSON object: {detail}", segment.name())
+                format!(
+                    "{} does not decode to a JSON object: {detail}",
+                    segment.name()
+                )
             }
             JwtDefect::EmptySignature { alg } => {
                 format!("signature is empty although alg is {alg}")
@@ -91,7 +94,9 @@ pub enum JwtAnalysis {
 
 /// Does this string look like it is meant to be a JWT? `eyJ` is base64url of `{"`.
 pub fn looks_like_jwt(s: &str) -> bool {
-    s.starts_with("eyJ") || (s.matches('.').count() >= 2 && s.split('.').next().is_some_and(|h| h.starts_with("eyJ")))
+    s.starts_with("eyJ")
+        || (s.matches('.').count() >= 2
+            && s.split('.').next().is_some_and(|h| h.starts_with("eyJ")))
 }
 
 /// Decode `s` as a JWT if it looks like one; `None` for opaque tokens.
@@ -177,7 +182,9 @@ fn decode_b64(part: &str, segment: Segment) -> Result<Vec<u8>, JwtDefect> {
     if let Some(c) = part.chars().find(|c| matches!(c, '+' | '/' | '=')) {
         return Err(JwtDefect::Base64 {
             segment,
-            detail: format!("contains '{c}', which base64url does not use (standard base64 or padding)"),
+            detail: format!(
+                "contains '{c}', which base64url does not use (standard base64 or padding)"
+            ),
         });
     }
     URL_SAFE_NO_PAD.decode(part).map_err(|e| JwtDefect::Base64 {
@@ -243,7 +250,12 @@ impl Jwt {
                     return Some(s.split_whitespace().map(str::to_string).collect());
                 }
                 Some(Value::Array(a)) => {
-                    return Some(a.iter().filter_map(Value::as_str).map(str::to_string).collect());
+                    return Some(
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect(),
+                    );
                 }
                 _ => {}
             }
@@ -269,8 +281,14 @@ pub(crate) mod tests {
 
     #[test]
     fn decodes_claims() {
-        let t = make(json!({"alg":"HS256"}), json!({"exp": 100, "aud": ["a","b"], "scope": "read write"}), &[0; 32]);
-        let Some(JwtAnalysis::Jws(j)) = analyse(&t) else { panic!() };
+        let t = make(
+            json!({"alg":"HS256"}),
+            json!({"exp": 100, "aud": ["a","b"], "scope": "read write"}),
+            &[0; 32],
+        );
+        let Some(JwtAnalysis::Jws(j)) = analyse(&t) else {
+            panic!()
+        };
         assert_eq!(j.time_claim("exp"), Some(100));
         assert_eq!(j.audiences(), vec!["a", "b"]);
         assert_eq!(j.scopes().unwrap(), vec!["read", "write"]);
@@ -281,10 +299,15 @@ pub(crate) mod tests {
     fn detects_truncation() {
         let t = make(json!({"alg":"RS256"}), json!({"sub":"x"}), &[1; 256]);
         let cut = &t[..t.len() - 10];
-        let Some(JwtAnalysis::Jws(j)) = analyse(cut) else { panic!() };
+        let Some(JwtAnalysis::Jws(j)) = analyse(cut) else {
+            panic!()
+        };
         assert!(matches!(j.defects[0], JwtDefect::SignatureLength { .. }));
         let two = t.rsplit_once('.').unwrap().0;
-        assert_eq!(analyse(two), Some(JwtAnalysis::Broken(JwtDefect::SegmentCount(2))));
+        assert_eq!(
+            analyse(two),
+            Some(JwtAnalysis::Broken(JwtDefect::SegmentCount(2)))
+        );
         let mid = &t[..20];
         assert!(matches!(analyse(mid), Some(JwtAnalysis::Broken(_))));
     }
@@ -299,7 +322,9 @@ pub(crate) mod tests {
     fn standard_base64_is_named() {
         let t = make(json!({"alg":"HS256"}), json!({"sub":"x"}), &[0; 32]);
         let bad = t.replacen('.', "+.", 1);
-        let Some(JwtAnalysis::Broken(JwtDefect::Base64 { detail, .. })) = analyse(&bad) else { panic!() };
+        let Some(JwtAnalysis::Broken(JwtDefect::Base64 { detail, .. })) = analyse(&bad) else {
+            panic!()
+        };
         assert!(detail.contains('+'));
     }
 }

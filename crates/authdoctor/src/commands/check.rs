@@ -20,14 +20,19 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
     }
     let opts = match &args.curl {
         Some(line) => {
-            if !args.curl_flags.header.is_empty() || args.curl_flags.user.is_some() || args.curl_flags.request.is_some() {
-                return Err(CliError::Usage("give the request either as --curl '…' or as flags, not both".into()));
+            if !args.curl_flags.header.is_empty()
+                || args.curl_flags.user.is_some()
+                || args.curl_flags.request.is_some()
+            {
+                return Err(CliError::Usage(
+                    "give the request either as --curl '…' or as flags, not both".into(),
+                ));
             }
             let line = if line == "-" {
                 let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .map_err(|e| CliError::Io(format!("cannot read the curl line from stdin: {e}")))?;
+                std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                    CliError::Io(format!("cannot read the curl line from stdin: {e}"))
+                })?;
                 s
             } else {
                 line.clone()
@@ -36,12 +41,18 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
         }
         None => {
             if args.url.is_none() {
-                return Err(CliError::Usage("no URL given: authdoctor check [curl options] URL, --curl '…' or --har FILE".into()));
+                return Err(CliError::Usage(
+                    "no URL given: authdoctor check [curl options] URL, --curl '…' or --har FILE"
+                        .into(),
+                ));
             }
             args.curl_flags.into_options(args.url.clone(), m)
         }
     };
-    let spec = opts.into_request()?;
+    let mut spec = opts.into_request()?;
+    if args.curl.is_some() {
+        spec.origin = authdoctor_core::model::InputOrigin::CurlLine;
+    }
     let ev = runtime()?.block_on(live(spec))?;
     let report = diagnose_and_print(&ev, &args.output, false);
     Ok(exit::for_outcome(report.outcome))
@@ -61,7 +72,10 @@ pub(crate) async fn live(spec: RequestSpec) -> Result<Evidence, CliError> {
                 && matches!(e, authdoctor_net::send::NetError::Tls { .. })
             {
                 let host = i.server_name.clone();
-                return Err(CliError::Net(authdoctor_net::send::NetError::Tls { host, reason: h.clone() }));
+                return Err(CliError::Net(authdoctor_net::send::NetError::Tls {
+                    host,
+                    reason: h.clone(),
+                }));
             }
             return Err(e.into());
         }
@@ -70,10 +84,19 @@ pub(crate) async fn live(spec: RequestSpec) -> Result<Evidence, CliError> {
 }
 
 /// Headers that describe one connection, not the request: a replay lets the client set them.
-const CONNECTION_HEADERS: &[&str] = &["host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade", "te"];
+const CONNECTION_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "connection",
+    "transfer-encoding",
+    "keep-alive",
+    "upgrade",
+    "te",
+];
 
 fn run_har(args: &CheckArgs, path: &str) -> Result<i32, CliError> {
-    let bytes = std::fs::read(path).map_err(|e| CliError::Io(format!("cannot read {path}: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| CliError::Io(format!("cannot read {path}: {e}")))?;
     let har = parse_har(&bytes, path)?;
     let picked = har.select(args.entry, args.url_filter.as_deref())?;
     let several = picked.len() > 1;
@@ -89,7 +112,9 @@ fn run_har(args: &CheckArgs, path: &str) -> Result<i32, CliError> {
                         spec.method
                     )));
                 }
-                spec.headers.retain(|h| !CONNECTION_HEADERS.contains(&h.name.to_ascii_lowercase().as_str()));
+                spec.headers.retain(|h| {
+                    !CONNECTION_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
+                });
                 rt.block_on(live(spec))?
             }
             None => {

@@ -22,9 +22,9 @@ fn get(url: &str, auth: &str) -> RequestSpec {
 pub fn run(args: DemoArgs) -> Result<i32, CliError> {
     let rt = runtime()?;
     rt.block_on(async {
-        let demo = authdoctor_net::demo::start()
-            .await
-            .map_err(|e| CliError::Io(format!("cannot start the demo servers on 127.0.0.1: {e}")))?;
+        let demo = authdoctor_net::demo::start().await.map_err(|e| {
+            CliError::Io(format!("cannot start the demo servers on 127.0.0.1: {e}"))
+        })?;
         let now = now_unix();
         let expired = demo.mint(json!({
             "iss": demo.issuer_url, "sub": "demo-user", "aud": "demo-api",
@@ -32,9 +32,18 @@ pub fn run(args: DemoArgs) -> Result<i32, CliError> {
         }));
         let human = args.output.format == Format::Human;
         let scenarios = [
-            ("1. A token that expired a few minutes ago", get(&demo.orders_url, &format!("Bearer {expired}"))),
-            ("2. A header written as 'Bearer: <token>'", get(&demo.orders_url, &format!("Bearer: {}", demo.valid_token()))),
-            ("3. The same request with a fresh token from the issuer", get(&demo.orders_url, &format!("Bearer {}", demo.valid_token()))),
+            (
+                "1. A token that expired a few minutes ago",
+                get(&demo.orders_url, &format!("Bearer {expired}")),
+            ),
+            (
+                "2. A header written as 'Bearer: <token>'",
+                get(&demo.orders_url, &format!("Bearer: {}", demo.valid_token())),
+            ),
+            (
+                "3. The same request with a fresh token from the issuer",
+                get(&demo.orders_url, &format!("Bearer {}", demo.valid_token())),
+            ),
         ];
         for (i, (title, spec)) in scenarios.into_iter().enumerate() {
             if human {
@@ -42,7 +51,10 @@ pub fn run(args: DemoArgs) -> Result<i32, CliError> {
                     println!();
                 }
                 println!("── {title} ──");
-                println!("$ authdoctor check -H 'Authorization: …' {}\n", demo.orders_url);
+                println!(
+                    "$ authdoctor check -H 'Authorization: …' {}\n",
+                    demo.orders_url
+                );
             }
             let ev = live(spec).await?;
             diagnose_and_print(&ev, &args.output, !human);

@@ -8,7 +8,12 @@ pub fn run(args: ExplainArgs) -> Result<i32, CliError> {
     if args.list || args.id.is_none() {
         println!("Causes authdoctor detects (authdoctor explain <id> for details):\n");
         for c in CATALOGUE {
-            println!("  {:<34} {:<10} {}", c.id, c.family, causes::summary(c.id).unwrap_or_default());
+            println!(
+                "  {:<34} {:<10} {}",
+                c.id,
+                c.family,
+                causes::summary(c.id).unwrap_or_default()
+            );
         }
         println!("\nReserved ids, detected by later versions:\n");
         for (id, s) in PLANNED {
@@ -31,6 +36,12 @@ pub fn run(args: ExplainArgs) -> Result<i32, CliError> {
         .chain(PLANNED.iter().map(|(i, _)| *i))
         .filter(|c| c.contains(id.as_str()) || id.split('-').any(|w| w.len() > 3 && c.contains(w)))
         .collect();
-    let hint = if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(", ")) };
-    Err(CliError::Usage(format!("unknown cause id {id:?}{hint} (authdoctor explain --list)")))
+    let hint = if near.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", near.join(", "))
+    };
+    Err(CliError::Usage(format!(
+        "unknown cause id {id:?}{hint} (authdoctor explain --list)"
+    )))
 }

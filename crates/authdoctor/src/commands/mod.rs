@@ -13,7 +13,11 @@ use authdoctor_core::report::{Report, human, json};
 pub fn run(p: Parsed) -> Result<i32, CliError> {
     match p.cli.command {
         Command::Check(args) => {
-            let m = p.matches.subcommand_matches("check").cloned().unwrap_or_default();
+            let m = p
+                .matches
+                .subcommand_matches("check")
+                .cloned()
+                .unwrap_or_default();
             check::run(*args, &m)
         }
         Command::Explain(args) => explain::run(args),
@@ -26,7 +30,9 @@ fn use_color(c: ColorChoice) -> bool {
     match c {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never,
+        ColorChoice::Auto => {
+            anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+        }
     }
 }
 

@@ -52,21 +52,37 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     };
     let mut f = Finding::new(ID, "", b.issues.iter().map(score).max().unwrap_or(0));
     if let Some(u) = &b.user {
-        f = f.evidence_with("request.header.authorization", format!("decoded user name: {u:?}"), json!({ "user": u }));
+        f = f.evidence_with(
+            "request.header.authorization",
+            format!("decoded user name: {u:?}"),
+            json!({ "user": u }),
+        );
     }
     for i in &b.issues {
-        f = f.evidence_with("request.header.authorization", i.describe(), json!({ "issue": i }));
+        f = f.evidence_with(
+            "request.header.authorization",
+            i.describe(),
+            json!({ "issue": i }),
+        );
     }
     let worst = b.issues.iter().max_by_key(|i| score(i)).expect("non-empty");
     f.title = format!("The Basic credential is mis-encoded: {}", worst.describe());
-    let user = b.user.as_deref().unwrap_or("USER").trim_end_matches(['\r', '\n']);
-    let fix = Fix::new("reencode-basic", "Let the client encode the credential", Effort::Easy)
-        .automatic()
-        .step("Use -u and let curl do the encoding, or encode with printf (no trailing newline).")
-        .command(format!(
-            "curl -u '{user}:PASSWORD' {}",
-            super::missing_credentials::shell_quote(&ev.request.url)
-        ));
+    let user = b
+        .user
+        .as_deref()
+        .unwrap_or("USER")
+        .trim_end_matches(['\r', '\n']);
+    let fix = Fix::new(
+        "reencode-basic",
+        "Let the client encode the credential",
+        Effort::Easy,
+    )
+    .automatic()
+    .step("Use -u and let curl do the encoding, or encode with printf (no trailing newline).")
+    .command(format!(
+        "curl -u '{user}:PASSWORD' {}",
+        super::missing_credentials::shell_quote(&ev.request.url)
+    ));
     Some(f.fix(fix))
 }
 
@@ -77,8 +93,15 @@ mod tests {
 
     #[test]
     fn trailing_newline() {
-        let v = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("alice:secret\n"));
-        let ev = evidence(&[("Authorization", &v)], 401, &[("WWW-Authenticate", "Basic realm=\"x\"")]);
+        let v = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("alice:secret\n")
+        );
+        let ev = evidence(
+            &[("Authorization", &v)],
+            401,
+            &[("WWW-Authenticate", "Basic realm=\"x\"")],
+        );
         let f = super::check(&ev).unwrap();
         assert_eq!(f.score, 92);
         assert!(f.title.contains("newline"));
@@ -87,7 +110,11 @@ mod tests {
 
     #[test]
     fn well_formed_is_silent() {
-        let ev = evidence(&[("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")], 401, &[]);
+        let ev = evidence(
+            &[("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")],
+            401,
+            &[],
+        );
         assert!(super::check(&ev).is_none());
     }
 }

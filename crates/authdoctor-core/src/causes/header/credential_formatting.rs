@@ -66,7 +66,10 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     // Basic credentials are base64: their inner defects belong to basic-encoding.
     if ev.basic.is_some() {
-        found.retain(|(h, i)| h != "Authorization" || matches!(i, FormatIssue::Placeholder { .. } | FormatIssue::Quoted));
+        found.retain(|(h, i)| {
+            h != "Authorization"
+                || matches!(i, FormatIssue::Placeholder { .. } | FormatIssue::Quoted)
+        });
     }
     if found.is_empty() {
         return None;
@@ -80,8 +83,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             json!({ "header": h, "issue": i }),
         );
     }
-    let (h, worst) = found.iter().max_by_key(|(_, i)| score(i)).expect("non-empty");
-    f.title = format!("The credential in {h} is mis-formatted: {}", worst.describe());
+    let (h, worst) = found
+        .iter()
+        .max_by_key(|(_, i)| score(i))
+        .expect("non-empty");
+    f.title = format!(
+        "The credential in {h} is mis-formatted: {}",
+        worst.describe()
+    );
     let fix = match worst {
         FormatIssue::Placeholder { .. } => Fix::new("substitute-placeholder", "Put the real credential in place of the placeholder", Effort::Easy)
             .step("Check the variable is set in this shell or CI job (printenv NAME); in scripts, use double quotes so ${VAR} expands.")
@@ -100,7 +109,11 @@ mod tests {
 
     #[test]
     fn placeholder_ranks_first() {
-        let ev = evidence(&[("Authorization", "Bearer ${TOKEN}")], 401, &[("WWW-Authenticate", "Bearer")]);
+        let ev = evidence(
+            &[("Authorization", "Bearer ${TOKEN}")],
+            401,
+            &[("WWW-Authenticate", "Bearer")],
+        );
         assert_eq!(ids(&ev)[0], "credential-formatting");
         let ev = evidence(&[("X-Api-Key", "YOUR_API_KEY")], 401, &[]);
         assert_eq!(super::check(&ev).unwrap().score, 93);

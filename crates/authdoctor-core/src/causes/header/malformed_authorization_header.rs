@@ -92,14 +92,22 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         .map(|i| i.describe())
         .unwrap_or_default();
     f.title = format!("The Authorization header is malformed: {headline}");
-    let fix = Fix::new("rewrite-authorization-header", format!("Send 'Authorization: {scheme} <credential>'"), Effort::Easy)
-        .automatic()
-        .step(format!("Send exactly one Authorization header, scheme '{scheme}', one space, then the credential."))
-        .step("If the credential comes from a variable, check it does not already start with the scheme.")
-        .command(format!(
-            "curl -H \"Authorization: {scheme} $TOKEN\" {}",
-            super::missing_credentials::shell_quote(&ev.request.url)
-        ));
+    let fix = Fix::new(
+        "rewrite-authorization-header",
+        format!("Send 'Authorization: {scheme} <credential>'"),
+        Effort::Easy,
+    )
+    .automatic()
+    .step(format!(
+        "Send exactly one Authorization header, scheme '{scheme}', one space, then the credential."
+    ))
+    .step(
+        "If the credential comes from a variable, check it does not already start with the scheme.",
+    )
+    .command(format!(
+        "curl -H \"Authorization: {scheme} $TOKEN\" {}",
+        super::missing_credentials::shell_quote(&ev.request.url)
+    ));
     Some(f.fix(fix).with_score(score))
 }
 
@@ -109,7 +117,11 @@ mod tests {
 
     #[test]
     fn strict_lowercase_scheme_is_high() {
-        let ev = evidence(&[("Authorization", "bearer abcdef")], 401, &[("WWW-Authenticate", "Bearer")]);
+        let ev = evidence(
+            &[("Authorization", "bearer abcdef")],
+            401,
+            &[("WWW-Authenticate", "Bearer")],
+        );
         let f = super::check(&ev).unwrap();
         assert_eq!(f.score, 86);
         assert_eq!(ids(&ev)[0], "malformed-authorization-header");
@@ -117,7 +129,11 @@ mod tests {
 
     #[test]
     fn lenient_lowercase_scheme_is_low() {
-        let ev = evidence(&[("Authorization", "bearer abcdef")], 401, &[("WWW-Authenticate", "Basic realm=x")]);
+        let ev = evidence(
+            &[("Authorization", "bearer abcdef")],
+            401,
+            &[("WWW-Authenticate", "Basic realm=x")],
+        );
         assert_eq!(super::check(&ev).unwrap().score, 35);
     }
 

@@ -58,7 +58,10 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     if let Some(b) = ev.challenge("bearer") {
         if let Some(desc) = b.param("error_description") {
-            f = f.evidence("response.header.www-authenticate", format!("error_description: {desc:?}"));
+            f = f.evidence(
+                "response.header.www-authenticate",
+                format!("error_description: {desc:?}"),
+            );
         }
         if b.param("error").is_none() {
             f = f.evidence(
@@ -67,22 +70,46 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             );
         }
     }
-    f = f.evidence("request.headers", "the request has no Authorization header, API-key header, cookie or token parameter");
-    let scheme = ev.challenges.first().map(|c| c.scheme.as_str()).unwrap_or("Bearer");
+    f = f.evidence(
+        "request.headers",
+        "the request has no Authorization header, API-key header, cookie or token parameter",
+    );
+    let scheme = ev
+        .challenges
+        .first()
+        .map(|c| c.scheme.as_str())
+        .unwrap_or("Bearer");
     let fix = if scheme.eq_ignore_ascii_case("basic") {
-        Fix::new("send-basic-credentials", "Send the user name and password", Effort::Easy)
-            .step("Add the credentials with -u (curl encodes them as Basic).")
-            .command(format!("curl -u 'USER:PASSWORD' {}", shell_quote(&ev.request.url)))
+        Fix::new(
+            "send-basic-credentials",
+            "Send the user name and password",
+            Effort::Easy,
+        )
+        .step("Add the credentials with -u (curl encodes them as Basic).")
+        .command(format!(
+            "curl -u 'USER:PASSWORD' {}",
+            shell_quote(&ev.request.url)
+        ))
     } else {
-        Fix::new("send-bearer-token", format!("Send a token with the {scheme} scheme"), Effort::Easy)
-            .step("Obtain an access token for this API from its issuer.")
-            .step("Check the variable holding it is not empty: echo ${#TOKEN}")
-            .command(format!("curl -H \"Authorization: {scheme} $TOKEN\" {}", shell_quote(&ev.request.url)))
+        Fix::new(
+            "send-bearer-token",
+            format!("Send a token with the {scheme} scheme"),
+            Effort::Easy,
+        )
+        .step("Obtain an access token for this API from its issuer.")
+        .step("Check the variable holding it is not empty: echo ${#TOKEN}")
+        .command(format!(
+            "curl -H \"Authorization: {scheme} $TOKEN\" {}",
+            shell_quote(&ev.request.url)
+        ))
     };
     let title = if schemes.is_empty() {
         "The request carried no credentials".to_string()
     } else {
-        format!("The request carried no credentials; the server asks for {}", schemes.join(" or "))
+        format!(
+            "The request carried no credentials; the server asks for {}",
+            schemes.join(" or ")
+        )
     };
     f.title = title;
     Some(f.fix(fix).with_score(score))
@@ -90,7 +117,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
 
 /// Single-quote for a shell command line shown to the user.
 pub(crate) fn shell_quote(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))

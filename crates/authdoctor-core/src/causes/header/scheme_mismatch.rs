@@ -79,14 +79,22 @@ mod tests {
 
     #[test]
     fn basic_sent_bearer_wanted() {
-        let ev = evidence(&[("Authorization", "Basic YTpi")], 401, &[("WWW-Authenticate", "Bearer realm=\"api\"")]);
+        let ev = evidence(
+            &[("Authorization", "Basic YTpi")],
+            401,
+            &[("WWW-Authenticate", "Bearer realm=\"api\"")],
+        );
         let f = super::check(&ev).unwrap();
         assert!(f.title.contains("Basic") && f.title.contains("Bearer"));
     }
 
     #[test]
     fn same_scheme_any_case_is_silent() {
-        let ev = evidence(&[("Authorization", "bearer abc")], 401, &[("WWW-Authenticate", "Bearer")]);
+        let ev = evidence(
+            &[("Authorization", "bearer abc")],
+            401,
+            &[("WWW-Authenticate", "Bearer")],
+        );
         assert!(super::check(&ev).is_none());
     }
 }

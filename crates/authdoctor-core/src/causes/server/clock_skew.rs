@@ -49,22 +49,40 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         return None;
     }
     let who = if off > 0 {
-        format!("The server's clock is {} ahead of the local clock", human_duration(off))
+        format!(
+            "The server's clock is {} ahead of the local clock",
+            human_duration(off)
+        )
     } else {
-        format!("The server's clock is {} behind the local clock", human_duration(off))
+        format!(
+            "The server's clock is {} behind the local clock",
+            human_duration(off)
+        )
     };
     let mut score: u8 = if off.abs() > 300 { 55 } else { 35 };
     let mut f = Finding::new(ID, who, 0).evidence_with(
         "response.header.date",
-        format!("server Date {} vs local {} when the response arrived", crate::time::format_unix(c.date), crate::time::format_unix(c.local)),
+        format!(
+            "server Date {} vs local {} when the response arrived",
+            crate::time::format_unix(c.date),
+            crate::time::format_unix(c.local)
+        ),
         json!({ "server_date": c.date, "local": c.local, "offset_seconds": off }),
     );
     if let Some(j) = ev.jws() {
         // Does the verdict flip between the two clocks?
         for claim in ["exp", "nbf"] {
             if let Some(v) = j.time_claim(claim) {
-                let ok_local = if claim == "exp" { v > c.local } else { v <= c.local };
-                let ok_server = if claim == "exp" { v > c.date } else { v <= c.date };
+                let ok_local = if claim == "exp" {
+                    v > c.local
+                } else {
+                    v <= c.local
+                };
+                let ok_server = if claim == "exp" {
+                    v > c.date
+                } else {
+                    v <= c.date
+                };
                 if ok_local != ok_server {
                     score = 85;
                     f = f.evidence_with(
@@ -93,13 +111,20 @@ mod tests {
     use serde_json::json;
 
     fn date(t: i64) -> String {
-        jiff::Timestamp::from_second(t).unwrap().strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
+        jiff::Timestamp::from_second(t)
+            .unwrap()
+            .strftime("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string()
     }
 
     #[test]
     fn skew_that_decides() {
         let t = jwt(json!({"exp": NOW + 120}));
-        let ev = evidence(&[("Authorization", &format!("Bearer {t}"))], 401, &[("Date", &date(NOW + 600))]);
+        let ev = evidence(
+            &[("Authorization", &format!("Bearer {t}"))],
+            401,
+            &[("Date", &date(NOW + 600))],
+        );
         let f = super::check(&ev).unwrap();
         assert_eq!(f.score, 85);
         assert!(f.title.contains("10m ahead"), "{}", f.title);

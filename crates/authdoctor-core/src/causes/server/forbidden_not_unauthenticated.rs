@@ -40,9 +40,19 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if ev.challenge("bearer").and_then(|b| b.param("error")) == Some("insufficient_scope") {
         return None;
     }
-    let body = ev.last().map(|x| x.body_text().trim().chars().take(200).collect::<String>()).unwrap_or_default();
-    let mut f = Finding::new(ID, "The server refused the action (403): authenticated, but not permitted", 80)
-        .evidence("response.status", "status 403 Forbidden: the server does not ask for other credentials");
+    let body = ev
+        .last()
+        .map(|x| x.body_text().trim().chars().take(200).collect::<String>())
+        .unwrap_or_default();
+    let mut f = Finding::new(
+        ID,
+        "The server refused the action (403): authenticated, but not permitted",
+        80,
+    )
+    .evidence(
+        "response.status",
+        "status 403 Forbidden: the server does not ask for other credentials",
+    );
     if !ev.has_any_credential() {
         f = f.with_score(55).evidence("request.headers", "the request carried no credentials; the resource may need them and answer 403 instead of 401");
     }

@@ -55,21 +55,34 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         }
         f = f.evidence(
             "response.header.www-authenticate",
-            format!("the server received {s} credentials and answered with a {s} challenge again{}",
-                c.param("error").map(|e| format!(" (error={e})")).unwrap_or_default()),
+            format!(
+                "the server received {s} credentials and answered with a {s} challenge again{}",
+                c.param("error")
+                    .map(|e| format!(" (error={e})"))
+                    .unwrap_or_default()
+            ),
         );
         if let Some(d) = c.param("error_description") {
-            f = f.evidence("response.header.www-authenticate", format!("error_description: {d:?}"));
+            f = f.evidence(
+                "response.header.www-authenticate",
+                format!("error_description: {d:?}"),
+            );
         }
     }
     if let Some(b) = &ev.basic
         && let Some(u) = &b.user
     {
-        f = f.evidence("request.header.authorization", format!("Basic credentials for user {u:?}, well-formed"));
+        f = f.evidence(
+            "request.header.authorization",
+            format!("Basic credentials for user {u:?}, well-formed"),
+        );
     } else if ev.jws().is_some() {
         f = f.evidence("token", "the JWT is well-formed and within its validity period; its signature, issuer and audience were not checked against the issuer");
     } else {
-        f = f.evidence("request", "the credential is well-formed; nothing in the request explains the rejection");
+        f = f.evidence(
+            "request",
+            "the credential is well-formed; nothing in the request explains the rejection",
+        );
     }
     f.title = match scheme.as_deref() {
         Some("Basic") => "The server rejected the user name or password".into(),
@@ -92,7 +105,11 @@ mod tests {
 
     #[test]
     fn wrong_basic_password() {
-        let ev = evidence(&[("Authorization", "Basic YWxpY2U6d3Jvbmc=")], 401, &[("WWW-Authenticate", "Basic realm=\"r\"")]);
+        let ev = evidence(
+            &[("Authorization", "Basic YWxpY2U6d3Jvbmc=")],
+            401,
+            &[("WWW-Authenticate", "Basic realm=\"r\"")],
+        );
         assert_eq!(ids(&ev), vec!["invalid-credentials"]);
     }
 

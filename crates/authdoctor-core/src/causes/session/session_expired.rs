@@ -41,7 +41,9 @@ pub const ID: &str = "session-expired";
 
 fn session_like(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["sess", "sid", "auth", "token", "jwt", "login", "remember"].iter().any(|k| n.contains(k))
+    ["sess", "sid", "auth", "token", "jwt", "login", "remember"]
+        .iter()
+        .any(|k| n.contains(k))
 }
 
 /// (name, deleted?) for each Set-Cookie of a response: deleted = Max-Age<=0 or Expires past.
@@ -49,13 +51,19 @@ fn set_cookie_deletions(values: &[&str], now: i64) -> Vec<String> {
     let mut out = Vec::new();
     for v in values {
         let mut parts = v.split(';');
-        let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else { continue };
+        let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else {
+            continue;
+        };
         let mut deleted = false;
         for attr in parts {
             let (k, val) = attr.split_once('=').unwrap_or((attr, ""));
             match k.trim().to_ascii_lowercase().as_str() {
                 "max-age" => deleted |= val.trim().parse::<i64>().is_ok_and(|m| m <= 0),
-                "expires" => deleted |= crate::time::parse_http_date(val).or_else(|| crate::time::parse_http_date(&val.replace('-', " "))).is_some_and(|t| t <= now),
+                "expires" => {
+                    deleted |= crate::time::parse_http_date(val)
+                        .or_else(|| crate::time::parse_http_date(&val.replace('-', " ")))
+                        .is_some_and(|t| t <= now)
+                }
                 _ => {}
             }
         }
@@ -82,18 +90,41 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 && exp <= now
             {
                 score = score.max(85);
-                title = format!("The session cookie {} had expired {} before the request", c.name, human_duration(now - exp));
-                f = f.evidence_with("har.request.cookies", format!("cookie {} expired at {}", c.name, crate::time::format_unix(exp)), json!({ "cookie": c.name, "expires": exp }));
+                title = format!(
+                    "The session cookie {} had expired {} before the request",
+                    c.name,
+                    human_duration(now - exp)
+                );
+                f = f.evidence_with(
+                    "har.request.cookies",
+                    format!(
+                        "cookie {} expired at {}",
+                        c.name,
+                        crate::time::format_unix(exp)
+                    ),
+                    json!({ "cookie": c.name, "expires": exp }),
+                );
             }
         }
         let sent: Vec<String> = h.request_cookies.iter().map(|c| c.name.clone()).collect();
-        let missing: Vec<&String> = h.earlier_cookie_names.iter().filter(|n| session_like(n) && !sent.contains(n)).collect();
+        let missing: Vec<&String> = h
+            .earlier_cookie_names
+            .iter()
+            .filter(|n| session_like(n) && !sent.contains(n))
+            .collect();
         if !missing.is_empty() && !ev.request.headers.has("authorization") {
             score = score.max(70);
             if title.is_empty() {
                 title = format!("The session cookie {} set earlier was not sent", missing[0]);
             }
-            f = f.evidence_with("har.entries", format!("earlier responses set {:?}, but this request did not send it", missing), json!({ "missing": missing }));
+            f = f.evidence_with(
+                "har.entries",
+                format!(
+                    "earlier responses set {:?}, but this request did not send it",
+                    missing
+                ),
+                json!({ "missing": missing }),
+            );
         }
     }
     let deleted = set_cookie_deletions(&last.headers.all("set-cookie"), now);
@@ -101,9 +132,16 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if !deleted.is_empty() {
         score = score.max(80);
         if title.is_empty() {
-            title = format!("The server ended the session: the 401 deletes the cookie {}", deleted[0]);
+            title = format!(
+                "The server ended the session: the 401 deletes the cookie {}",
+                deleted[0]
+            );
         }
-        f = f.evidence_with("response.header.set-cookie", format!("the 401 response clears {:?}", deleted), json!({ "deleted": deleted }));
+        f = f.evidence_with(
+            "response.header.set-cookie",
+            format!("the 401 response clears {:?}", deleted),
+            json!({ "deleted": deleted }),
+        );
     }
     if score == 0 {
         return None;
@@ -125,7 +163,11 @@ mod tests {
 
     #[test]
     fn deleting_cookie_on_401() {
-        let ev = evidence(&[("Cookie", "sessionid=abc")], 401, &[("Set-Cookie", "sessionid=; Max-Age=0; Path=/")]);
+        let ev = evidence(
+            &[("Cookie", "sessionid=abc")],
+            401,
+            &[("Set-Cookie", "sessionid=; Max-Age=0; Path=/")],
+        );
         assert_eq!(ids(&ev)[0], "session-expired");
     }
 }

@@ -56,25 +56,43 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if let Some(b) = ev.challenge("bearer") {
         if b.param("error").is_some_and(|e| e == "insufficient_scope") {
             score = 92;
-            f = f.evidence("response.header.www-authenticate", "the server says error=\"insufficient_scope\"");
+            f = f.evidence(
+                "response.header.www-authenticate",
+                "the server says error=\"insufficient_scope\"",
+            );
         }
         if let Some(s) = b.param("scope") {
             required = split(s);
-            f = f.evidence_with("response.header.www-authenticate", format!("the challenge asks for scope {s:?}"), json!({ "required": required }));
-            if score == 0 && granted.as_ref().is_some_and(|g| required.iter().any(|r| !g.contains(r))) {
+            f = f.evidence_with(
+                "response.header.www-authenticate",
+                format!("the challenge asks for scope {s:?}"),
+                json!({ "required": required }),
+            );
+            if score == 0
+                && granted
+                    .as_ref()
+                    .is_some_and(|g| required.iter().any(|r| !g.contains(r)))
+            {
                 score = 80;
             }
         }
     }
     if let Some(acc) = last.headers.first("x-accepted-oauth-scopes") {
         let accepted = split(acc);
-        let have = last.headers.first("x-oauth-scopes").map(split).unwrap_or_default();
+        let have = last
+            .headers
+            .first("x-oauth-scopes")
+            .map(split)
+            .unwrap_or_default();
         // GitHub lists alternatives: any one accepted scope is enough.
         if !accepted.is_empty() && !accepted.iter().any(|a| have.contains(a)) {
             score = score.max(78);
             f = f.evidence_with(
                 "response.header.x-accepted-oauth-scopes",
-                format!("the endpoint accepts {acc:?}; the token has {:?}", have.join(", ")),
+                format!(
+                    "the endpoint accepts {acc:?}; the token has {:?}",
+                    have.join(", ")
+                ),
                 json!({ "accepted": accepted, "granted": have }),
             );
             if required.is_empty() {
@@ -87,8 +105,16 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let missing: Vec<String> = match &granted {
         Some(g) => {
-            f = f.evidence_with("token.claims.scope", format!("the token grants {:?}", g.join(" ")), json!({ "granted": g }));
-            required.iter().filter(|r| !g.contains(r)).cloned().collect()
+            f = f.evidence_with(
+                "token.claims.scope",
+                format!("the token grants {:?}", g.join(" ")),
+                json!({ "granted": g }),
+            );
+            required
+                .iter()
+                .filter(|r| !g.contains(r))
+                .cloned()
+                .collect()
         }
         None => required.clone(),
     };
@@ -97,7 +123,11 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     } else {
         format!("The token lacks the scope {}", missing.join(" "))
     };
-    let want = if missing.is_empty() { "SCOPE".to_string() } else { missing.join(" ") };
+    let want = if missing.is_empty() {
+        "SCOPE".to_string()
+    } else {
+        missing.join(" ")
+    };
     Some(
         f.fix(
             Fix::new("request-scope", format!("Request a token that includes {want}"), Effort::Medium)
@@ -120,7 +150,10 @@ mod tests {
         let ev = evidence(
             &[("Authorization", &format!("Bearer {t}"))],
             403,
-            &[("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\"orders:write\"")],
+            &[(
+                "WWW-Authenticate",
+                "Bearer error=\"insufficient_scope\", scope=\"orders:write\"",
+            )],
         );
         let f = super::check(&ev).unwrap();
         assert_eq!(f.title, "The token lacks the scope orders:write");
@@ -129,7 +162,14 @@ mod tests {
 
     #[test]
     fn github_headers() {
-        let ev = evidence(&[("Authorization", "token ghp_x")], 403, &[("X-Accepted-OAuth-Scopes", "repo"), ("X-OAuth-Scopes", "read:user")]);
+        let ev = evidence(
+            &[("Authorization", "token ghp_x")],
+            403,
+            &[
+                ("X-Accepted-OAuth-Scopes", "repo"),
+                ("X-OAuth-Scopes", "read:user"),
+            ],
+        );
         assert!(super::check(&ev).unwrap().title.contains("repo"));
     }
 }

@@ -47,16 +47,33 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let ago = t - exp;
     let mut score = 90;
-    let mut f = Finding::new(ID, format!("The access token expired {} ago by {clock}", human_duration(ago)), 0)
-        .evidence_with(
-            "token.claims.exp",
-            format!("exp {} ({}); judged at {} by {clock}", exp, format_unix(exp), format_unix(t)),
-            json!({ "exp": exp, "judged_at": t, "clock": clock, "expired_seconds_ago": ago }),
-        );
+    let mut f = Finding::new(
+        ID,
+        format!(
+            "The access token expired {} ago by {clock}",
+            human_duration(ago)
+        ),
+        0,
+    )
+    .evidence_with(
+        "token.claims.exp",
+        format!(
+            "exp {} ({}); judged at {} by {clock}",
+            exp,
+            format_unix(exp),
+            format_unix(t)
+        ),
+        json!({ "exp": exp, "judged_at": t, "clock": clock, "expired_seconds_ago": ago }),
+    );
     if let Some(iat) = j.time_claim("iat") {
         f = f.evidence_with(
             "token.claims.iat",
-            format!("issued {} ({}), lifetime {}", iat, format_unix(iat), human_duration(exp - iat)),
+            format!(
+                "issued {} ({}), lifetime {}",
+                iat,
+                format_unix(iat),
+                human_duration(exp - iat)
+            ),
             json!({ "iat": iat, "lifetime_seconds": exp - iat }),
         );
     }
@@ -77,9 +94,17 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     {
         score = 95;
         let desc = b.param("error_description").unwrap_or("");
-        f = f.evidence("response.header.www-authenticate", format!("the server says invalid_token {desc:?}").trim_end_matches(" \"\"").to_string());
+        f = f.evidence(
+            "response.header.www-authenticate",
+            format!("the server says invalid_token {desc:?}")
+                .trim_end_matches(" \"\"")
+                .to_string(),
+        );
     }
-    Some(f.fix(super::new_token_fix("The token has expired.")).with_score(score))
+    Some(
+        f.fix(super::new_token_fix("The token has expired."))
+            .with_score(score),
+    )
 }
 
 #[cfg(test)]
@@ -95,10 +120,16 @@ mod tests {
         let ev = evidence(
             &[("Authorization", &format!("Bearer {t}"))],
             401,
-            &[("WWW-Authenticate", "Bearer error=\"invalid_token\""), ("Date", &http_date(NOW))],
+            &[
+                ("WWW-Authenticate", "Bearer error=\"invalid_token\""),
+                ("Date", &http_date(NOW)),
+            ],
         );
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.title, "The access token expired 3m12s ago by the server's clock");
+        assert_eq!(
+            f.title,
+            "The access token expired 3m12s ago by the server's clock"
+        );
         assert_eq!(f.score, 95);
         assert_eq!(ids(&ev)[0], "token-expired");
     }
@@ -111,6 +142,9 @@ mod tests {
     }
 
     pub(crate) fn http_date(t: i64) -> String {
-        jiff::Timestamp::from_second(t).unwrap().strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
+        jiff::Timestamp::from_second(t)
+            .unwrap()
+            .strftime("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string()
     }
 }

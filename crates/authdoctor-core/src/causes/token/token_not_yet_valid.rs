@@ -49,22 +49,40 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     };
     let f = Finding::new(
         ID,
-        format!("The token is not valid yet: {claim} is {} in the future by {clock}", human_duration(when - t)),
+        format!(
+            "The token is not valid yet: {claim} is {} in the future by {clock}",
+            human_duration(when - t)
+        ),
         score,
     )
     .evidence_with(
         &format!("token.claims.{claim}"),
-        format!("{claim} {} ({}); judged at {} by {clock}", when, format_unix(when), format_unix(t)),
+        format!(
+            "{claim} {} ({}); judged at {} by {clock}",
+            when,
+            format_unix(when),
+            format_unix(t)
+        ),
         json!({ "claim": claim, "value": when, "judged_at": t, "seconds_early": when - t }),
     )
     .fix(
-        Fix::new("sync-clocks", "Bring the issuer's and the API's clocks together", Effort::Medium)
-            .step("Check NTP on the issuer and on the API host (timedatectl / chronyc tracking).")
-            .step("Or allow a small leeway (30–60 s) for nbf/iat in the API's token validation."),
+        Fix::new(
+            "sync-clocks",
+            "Bring the issuer's and the API's clocks together",
+            Effort::Medium,
+        )
+        .step("Check NTP on the issuer and on the API host (timedatectl / chronyc tracking).")
+        .step("Or allow a small leeway (30–60 s) for nbf/iat in the API's token validation."),
     )
     .fix(
-        Fix::new("retry-later", format!("Retry in {}", human_duration(when - t)), Effort::Easy)
-            .step("The token becomes valid by the server's clock then; this only works around the skew."),
+        Fix::new(
+            "retry-later",
+            format!("Retry in {}", human_duration(when - t)),
+            Effort::Easy,
+        )
+        .step(
+            "The token becomes valid by the server's clock then; this only works around the skew.",
+        ),
     );
     Some(f)
 }

@@ -50,12 +50,28 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         JwtDefect::EmptySignature { .. } => 80,
         _ => 90,
     };
-    let len = ev.authorization.as_ref().map(|a| a.credential.trim().len()).unwrap_or(0);
-    let mut f = Finding::new(ID, format!("The token is damaged: its {}", first.describe()), score);
+    let len = ev
+        .authorization
+        .as_ref()
+        .map(|a| a.credential.trim().len())
+        .unwrap_or(0);
+    let mut f = Finding::new(
+        ID,
+        format!("The token is damaged: its {}", first.describe()),
+        score,
+    );
     for d in &defects {
-        f = f.evidence_with("token", format!("the token {}", d.describe()), json!({ "defect": format!("{d:?}") }));
+        f = f.evidence_with(
+            "token",
+            format!("the token {}", d.describe()),
+            json!({ "defect": format!("{d:?}") }),
+        );
     }
-    f = f.evidence_with("token", format!("token length: {len} characters"), json!({ "length": len }));
+    f = f.evidence_with(
+        "token",
+        format!("token length: {len} characters"),
+        json!({ "length": len }),
+    );
     Some(f.fix(
         crate::diagnosis::Fix::new("recopy-token", "Copy the whole token again from its source", crate::diagnosis::Effort::Easy)
             .step("Take the token from the token endpoint's JSON response, not from a log line or a wrapped terminal.")
@@ -70,9 +86,14 @@ mod tests {
 
     #[test]
     fn cut_signature() {
-        let t = crate::token::jwt::tests::make(json!({"alg":"RS256"}), json!({"sub":"x"}), &[1; 256]);
+        let t =
+            crate::token::jwt::tests::make(json!({"alg":"RS256"}), json!({"sub":"x"}), &[1; 256]);
         let cut = &t[..t.len() - 30];
-        let ev = evidence(&[("Authorization", &format!("Bearer {cut}"))], 401, &[("WWW-Authenticate", "Bearer error=\"invalid_token\"")]);
+        let ev = evidence(
+            &[("Authorization", &format!("Bearer {cut}"))],
+            401,
+            &[("WWW-Authenticate", "Bearer error=\"invalid_token\"")],
+        );
         assert_eq!(ids(&ev)[0], "token-truncated");
     }
 

@@ -50,7 +50,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let mut kind = "";
     if claim_typ == "refresh" || token_use == "refresh" || typ_header.contains("refresh") {
         kind = "a refresh token";
-        markers.push(format!("typ/token_use says {}", if claim_typ.is_empty() { &token_use } else { &claim_typ }));
+        markers.push(format!(
+            "typ/token_use says {}",
+            if claim_typ.is_empty() {
+                &token_use
+            } else {
+                &claim_typ
+            }
+        ));
     } else {
         for c in ["nonce", "at_hash", "c_hash"] {
             if j.claims.contains_key(c) {
@@ -69,7 +76,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             && aud[0] == azp
             && j.scopes().is_none()
         {
-            markers.push(format!("aud equals the client id (azp {azp:?}) and it grants no scope"));
+            markers.push(format!(
+                "aud equals the client id (azp {azp:?}) and it grants no scope"
+            ));
         }
         if !markers.is_empty() {
             kind = "an OpenID Connect ID token";
@@ -78,8 +87,16 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if markers.is_empty() {
         return None;
     }
-    let score = if kind.starts_with("a refresh") { 88 } else { 84 + (markers.len().min(3) as u8 * 2) };
-    let mut f = Finding::new(ID, format!("The token sent is {kind}, not an access token"), score);
+    let score = if kind.starts_with("a refresh") {
+        88
+    } else {
+        84 + (markers.len().min(3) as u8 * 2)
+    };
+    let mut f = Finding::new(
+        ID,
+        format!("The token sent is {kind}, not an access token"),
+        score,
+    );
     for m in &markers {
         f = f.evidence_with("token.claims", m.clone(), json!({ "marker": m }));
     }
@@ -105,7 +122,11 @@ mod tests {
 
     #[test]
     fn access_token_is_silent() {
-        let t = crate::token::jwt::tests::make(json!({"alg":"RS256","typ":"at+jwt"}), json!({"nonce":"x"}), &[0; 256]);
+        let t = crate::token::jwt::tests::make(
+            json!({"alg":"RS256","typ":"at+jwt"}),
+            json!({"nonce":"x"}),
+            &[0; 256],
+        );
         let ev = evidence(&[("Authorization", &format!("Bearer {t}"))], 401, &[]);
         assert!(super::check(&ev).is_none());
     }

@@ -47,23 +47,50 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let last = ev.last()?;
     let mut score = 0u8;
     let mut f = Finding::new(ID, "", 0);
-    for name in ["x-cache", "x-cache-status", "cf-cache-status", "x-proxy-cache", "x-cache-lookup", "x-drupal-cache", "x-fastly-cache"] {
+    for name in [
+        "x-cache",
+        "x-cache-status",
+        "cf-cache-status",
+        "x-proxy-cache",
+        "x-cache-lookup",
+        "x-drupal-cache",
+        "x-fastly-cache",
+    ] {
         for v in last.headers.all(name) {
             if v.to_ascii_uppercase().contains("HIT") {
                 score = score.max(90);
-                f = f.evidence_with(&format!("response.header.{name}"), format!("{name}: {v} — the response came from a cache"), json!({ "header": name, "value": v }));
+                f = f.evidence_with(
+                    &format!("response.header.{name}"),
+                    format!("{name}: {v} — the response came from a cache"),
+                    json!({ "header": name, "value": v }),
+                );
             }
         }
     }
-    if let Some(age) = last.headers.first("age").and_then(|a| a.trim().parse::<u64>().ok())
+    if let Some(age) = last
+        .headers
+        .first("age")
+        .and_then(|a| a.trim().parse::<u64>().ok())
         && age > 0
     {
         score = score.max(70);
-        f = f.evidence_with("response.header.age", format!("Age: {age} — the response was stored {age}s ago"), json!({ "age": age }));
+        f = f.evidence_with(
+            "response.header.age",
+            format!("Age: {age} — the response was stored {age}s ago"),
+            json!({ "age": age }),
+        );
     }
-    if last.headers.has("x-varnish") && last.headers.first("x-varnish").is_some_and(|v| v.split_whitespace().count() >= 2) {
+    if last.headers.has("x-varnish")
+        && last
+            .headers
+            .first("x-varnish")
+            .is_some_and(|v| v.split_whitespace().count() >= 2)
+    {
         score = score.max(75);
-        f = f.evidence("response.header.x-varnish", "X-Varnish carries two ids: a Varnish cache hit");
+        f = f.evidence(
+            "response.header.x-varnish",
+            "X-Varnish carries two ids: a Varnish cache hit",
+        );
     }
     if score == 0 {
         return None;
@@ -73,9 +100,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         score = 25;
     }
     if let Some(cc) = last.headers.first("cache-control") {
-        f = f.evidence("response.header.cache-control", format!("Cache-Control: {cc}"));
+        f = f.evidence(
+            "response.header.cache-control",
+            format!("Cache-Control: {cc}"),
+        );
     }
-    f.title = format!("The {} was served from a cache, not by the origin", last.status);
+    f.title = format!(
+        "The {} was served from a cache, not by the origin",
+        last.status
+    );
     Some(
         f.fix(
             Fix::new("bypass-cache", "Bypass the cache to confirm, then purge it", Effort::Easy)
@@ -105,13 +138,21 @@ mod tests {
 
     #[test]
     fn hit_with_credentials() {
-        let ev = evidence(&[("Authorization", "Bearer abcdef")], 401, &[("X-Cache-Status", "HIT"), ("WWW-Authenticate", "Bearer")]);
+        let ev = evidence(
+            &[("Authorization", "Bearer abcdef")],
+            401,
+            &[("X-Cache-Status", "HIT"), ("WWW-Authenticate", "Bearer")],
+        );
         assert_eq!(ids(&ev)[0], "cached-401");
     }
 
     #[test]
     fn miss_is_silent() {
-        let ev = evidence(&[("Authorization", "Bearer abcdef")], 401, &[("X-Cache-Status", "MISS")]);
+        let ev = evidence(
+            &[("Authorization", "Bearer abcdef")],
+            401,
+            &[("X-Cache-Status", "MISS")],
+        );
         assert!(super::check(&ev).is_none());
     }
 }

@@ -67,9 +67,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let mut signal = None;
     if let Some(b) = ev.challenge("bearer") {
-        let desc = b.param("error_description").unwrap_or("").to_ascii_lowercase();
+        let desc = b
+            .param("error_description")
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if NO_TOKEN_PHRASES.iter().any(|p| desc.contains(p)) {
-            signal = Some(format!("the server says {:?}: the credential did not arrive", b.param("error_description").unwrap_or("")));
+            signal = Some(format!(
+                "the server says {:?}: the credential did not arrive",
+                b.param("error_description").unwrap_or("")
+            ));
         } else if b.param("error").is_none() && a.is_scheme("bearer") {
             signal = Some("the Bearer challenge has no error code: by RFC 6750 §3.1 the server saw no credentials".to_string());
         }
@@ -89,16 +95,30 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             (ProxySource::Env, Some(v)) => format!("the {v} environment variable"),
             (ProxySource::Env, None) => "the environment".to_string(),
         };
-        f = f.evidence_with("transport.proxy", format!("the request went through the proxy {} (from {src})", crate::secret::redact_url(&p.url)), json!({ "proxy": crate::secret::redact_url(&p.url), "source": p.source }));
+        f = f.evidence_with(
+            "transport.proxy",
+            format!(
+                "the request went through the proxy {} (from {src})",
+                crate::secret::redact_url(&p.url)
+            ),
+            json!({ "proxy": crate::secret::redact_url(&p.url), "source": p.source }),
+        );
     }
     for v in last.headers.all("via") {
         score = score.max(78);
-        f = f.evidence_with("response.header.via", format!("Via: {v} — an intermediary handled the request"), json!({ "via": v }));
+        f = f.evidence_with(
+            "response.header.via",
+            format!("Via: {v} — an intermediary handled the request"),
+            json!({ "via": v }),
+        );
     }
     for v in last.headers.all("x-cache") {
         if v.contains(" from ") {
             score = score.max(70);
-            f = f.evidence("response.header.x-cache", format!("X-Cache: {v} — a proxy cache handled the request"));
+            f = f.evidence(
+                "response.header.x-cache",
+                format!("X-Cache: {v} — a proxy cache handled the request"),
+            );
         }
     }
     if score == 45 {
@@ -107,7 +127,8 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     f.title = if score > 45 {
         "A proxy between you and the server removed the credential".into()
     } else {
-        "The credential was sent but the server saw none: something in between may have removed it".into()
+        "The credential was sent but the server saw none: something in between may have removed it"
+            .into()
     };
     Some(
         f.fix(
@@ -126,13 +147,27 @@ mod tests {
 
     #[test]
     fn via_header_and_bare_challenge() {
-        let ev = evidence(&[("Authorization", "Bearer abcdef")], 401, &[("WWW-Authenticate", "Bearer"), ("Via", "1.1 vm (squid/5.7)")]);
+        let ev = evidence(
+            &[("Authorization", "Bearer abcdef")],
+            401,
+            &[
+                ("WWW-Authenticate", "Bearer"),
+                ("Via", "1.1 vm (squid/5.7)"),
+            ],
+        );
         assert_eq!(ids(&ev)[0], "proxy-stripped-credentials");
     }
 
     #[test]
     fn invalid_token_is_not_stripping() {
-        let ev = evidence(&[("Authorization", "Bearer abcdef")], 401, &[("WWW-Authenticate", "Bearer error=\"invalid_token\""), ("Via", "1.1 x")]);
+        let ev = evidence(
+            &[("Authorization", "Bearer abcdef")],
+            401,
+            &[
+                ("WWW-Authenticate", "Bearer error=\"invalid_token\""),
+                ("Via", "1.1 x"),
+            ],
+        );
         assert!(super::check(&ev).is_none());
     }
 }

@@ -41,13 +41,25 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if !ev.is_auth_failure() {
         return None;
     }
-    let (i, hop) = ev.exchanges.iter().enumerate().find(|(_, x)| !x.dropped_headers.is_empty())?;
-    let names: Vec<&str> = hop.dropped_headers.iter().map(|d| d.name.as_str()).collect();
+    let (i, hop) = ev
+        .exchanges
+        .iter()
+        .enumerate()
+        .find(|(_, x)| !x.dropped_headers.is_empty())?;
+    let names: Vec<&str> = hop
+        .dropped_headers
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect();
     let reason = hop.dropped_headers[0].reason.clone();
     let prev = i.checked_sub(1).map(|p| &ev.exchanges[p]);
     let mut f = Finding::new(
         ID,
-        format!("A redirect to {} dropped the {} header ({reason})", crate::secret::redact_url(&hop.url), names.join(", ")),
+        format!(
+            "A redirect to {} dropped the {} header ({reason})",
+            crate::secret::redact_url(&hop.url),
+            names.join(", ")
+        ),
         92,
     );
     if let Some(p) = prev {
@@ -59,11 +71,19 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     f = f.evidence_with(
         "exchanges",
-        format!("hop {}: {} sent without {}: {reason}", i + 1, crate::secret::redact_url(&hop.url), names.join(", ")),
+        format!(
+            "hop {}: {} sent without {}: {reason}",
+            i + 1,
+            crate::secret::redact_url(&hop.url),
+            names.join(", ")
+        ),
         json!({ "hop": i + 1, "dropped": names, "reason": reason }),
     );
     let last = ev.last()?;
-    f = f.evidence("response.status", format!("the final hop answered {}", last.status));
+    f = f.evidence(
+        "response.status",
+        format!("the final hop answered {}", last.status),
+    );
     let fix = Fix::new("call-final-url", "Call the final URL directly", Effort::Easy)
         .automatic()
         .step(format!("Use {} as the request URL (update the base URL in your config).", crate::secret::redact_url(&hop.url)))
@@ -84,7 +104,10 @@ mod tests {
         a.url = "http://127.0.0.1/x".into();
         let mut b = response(401, &[("WWW-Authenticate", "Bearer")]);
         b.url = "http://localhost/x".into();
-        b.dropped_headers = vec![DroppedHeader { name: "Authorization".into(), reason: "origin changed".into() }];
+        b.dropped_headers = vec![DroppedHeader {
+            name: "Authorization".into(),
+            reason: "origin changed".into(),
+        }];
         let ev = Evidence::new(r, vec![a, b], None, None, NOW);
         let f = super::check(&ev).unwrap();
         assert!(f.title.contains("localhost"));

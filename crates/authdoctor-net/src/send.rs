@@ -747,15 +747,11 @@ fn chain_errors<'a>(err: &'a (dyn std::error::Error + 'static)) -> Vec<&'a (dyn 
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
         out.push(e);
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                let inner: &(dyn std::error::Error + 'static) = inner;
-                out.push(inner);
-                cur = inner.source();
-                continue;
-            }
-        }
-        cur = e.source();
+        let wrapped: Option<&(dyn std::error::Error + 'static)> = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        cur = wrapped.or_else(|| e.source());
     }
     out
 }
@@ -766,10 +762,17 @@ pub(crate) fn find_rustls_error(err: &(dyn std::error::Error + 'static)) -> Opti
         .find_map(|e| e.downcast_ref::<rustls::Error>().cloned())
 }
 
+/// The most specific I/O error kind in the chain (outer layers often re-wrap as `Other`).
 fn find_io_kind(err: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
-    chain_errors(err)
+    let kinds: Vec<std::io::ErrorKind> = chain_errors(err)
         .into_iter()
-        .find_map(|e| e.downcast_ref::<std::io::Error>().map(std::io::Error::kind))
+        .filter_map(|e| e.downcast_ref::<std::io::Error>().map(std::io::Error::kind))
+        .collect();
+    kinds
+        .iter()
+        .copied()
+        .find(|k| *k == std::io::ErrorKind::TimedOut || io_kind_text(*k).is_some())
+        .or_else(|| kinds.first().copied())
 }
 
 pub(crate) fn io_kind_text(kind: std::io::ErrorKind) -> Option<&'static str> {
@@ -798,7 +801,6 @@ fn map_reqwest_error(
     if err.is_timeout() || find_io_kind(err) == Some(std::io::ErrorKind::TimedOut) {
         return timeout_error(url, started);
     }
-    for e in chain_errors(err) { eprintln!("CHAIN {e:?}"); }
     if let Some(tls) = find_rustls_error(err) {
         return NetError::Tls { host, reason: crate::tls::describe_rustls_error(&tls) };
     }

@@ -243,7 +243,11 @@ pub(crate) fn describe_rustls_error(e: &rustls::Error) -> String {
                 let names = if presented.is_empty() {
                     "no names".to_string()
                 } else {
-                    presented.join(", ")
+                    presented
+                        .iter()
+                        .map(|p| presented_name(p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
                 format!(
                     "certificate not valid for name {:?} (it is for {names})",
@@ -286,6 +290,14 @@ pub(crate) fn describe_rustls_error(e: &rustls::Error) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// rustls renders presented names as `DnsName("x")`; show `x`.
+fn presented_name(p: &str) -> String {
+    p.strip_prefix("DnsName(\"")
+        .and_then(|r| r.strip_suffix("\")"))
+        .map(str::to_string)
+        .unwrap_or_else(|| p.to_string())
 }
 
 fn unix_to_text(secs: u64) -> String {

@@ -86,7 +86,12 @@ pub async fn start() -> std::io::Result<Demo> {
     });
     let (stop, stop_rx) = watch::channel(false);
     let tasks = vec![
-        tokio::spawn(serve(issuer_listener, state.clone(), Role::Issuer, stop_rx.clone())),
+        tokio::spawn(serve(
+            issuer_listener,
+            state.clone(),
+            Role::Issuer,
+            stop_rx.clone(),
+        )),
         tokio::spawn(serve(api_listener, state.clone(), Role::Api, stop_rx)),
     ];
     Ok(Demo {
@@ -157,7 +162,12 @@ fn sign(key: &hmac::Key, claims: &Value) -> String {
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
 }
 
-async fn serve(listener: TcpListener, state: Arc<State>, role: Role, mut stop: watch::Receiver<bool>) {
+async fn serve(
+    listener: TcpListener,
+    state: Arc<State>,
+    role: Role,
+    mut stop: watch::Receiver<bool>,
+) {
     // Connections live in this set, so they end when the accept loop does.
     let mut conns = JoinSet::new();
     loop {
@@ -253,7 +263,10 @@ async fn token(req: Request<Incoming>, state: &State) -> Resp {
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|b| STANDARD.decode(b.trim()).ok())
         .is_some_and(|raw| raw == format!("{CLIENT_ID}:{CLIENT_SECRET}").as_bytes());
-    let body = match Limited::new(req.into_body(), MAX_REQUEST_BODY).collect().await {
+    let body = match Limited::new(req.into_body(), MAX_REQUEST_BODY)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             return json_response(
@@ -329,7 +342,9 @@ fn orders(req: &Request<Incoming>, state: &State) -> Resp {
                     StatusCode::UNAUTHORIZED,
                     &json!({"error": "invalid_request", "error_description": desc}),
                 ),
-                &format!("Bearer realm=\"demo-api\", error=\"invalid_request\", error_description=\"{desc}\""),
+                &format!(
+                    "Bearer realm=\"demo-api\", error=\"invalid_request\", error_description=\"{desc}\""
+                ),
             )
         }
         Err(Reject::InvalidToken(desc)) => with_challenge(
@@ -337,7 +352,9 @@ fn orders(req: &Request<Incoming>, state: &State) -> Resp {
                 StatusCode::UNAUTHORIZED,
                 &json!({"error": "invalid_token", "error_description": desc}),
             ),
-            &format!("Bearer realm=\"demo-api\", error=\"invalid_token\", error_description=\"{desc}\""),
+            &format!(
+                "Bearer realm=\"demo-api\", error=\"invalid_token\", error_description=\"{desc}\""
+            ),
         ),
     }
 }
@@ -353,7 +370,8 @@ fn check_bearer(header: Option<&[u8]>, state: &State, now: i64) -> Result<Value,
     }
     const BAD_SIG: Reject = Reject::InvalidToken("signature invalid");
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(BAD_SIG);
     };
@@ -435,7 +453,11 @@ mod tests {
         assert_eq!(check("Bearer garbage"), "signature invalid");
         assert_eq!(check(&format!("Bearer {t}x")), "signature invalid");
         // Zero leeway: at exp the token is already expired.
-        let exp = desc(check_bearer(Some(format!("Bearer {t}").as_bytes()), &st, 1300));
+        let exp = desc(check_bearer(
+            Some(format!("Bearer {t}").as_bytes()),
+            &st,
+            1300,
+        ));
         assert_eq!(exp, "The access token expired");
         let mut c = standard_claims(&st.issuer, 1000);
         c["aud"] = json!("other");

@@ -15,8 +15,8 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use authdoctor_core::model::{
-    DroppedHeader, Exchange, Header, HttpVersionPref, ProxySetting, ProxySource, RequestSpec,
-    TransportOptions, BODY_CAP,
+    BODY_CAP, DroppedHeader, Exchange, Header, HttpVersionPref, ProxySetting, ProxySource,
+    RequestSpec, TransportOptions,
 };
 use authdoctor_core::secret::{is_sensitive_header, redact_url};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -108,7 +108,10 @@ pub fn proxy_from_env(url: &Url) -> Option<ProxySetting> {
 }
 
 /// [`proxy_from_env`] over any variable source, so tests need not touch the process environment.
-pub fn proxy_from_env_with(url: &Url, get: impl Fn(&str) -> Option<String>) -> Option<ProxySetting> {
+pub fn proxy_from_env_with(
+    url: &Url,
+    get: impl Fn(&str) -> Option<String>,
+) -> Option<ProxySetting> {
     env_proxy_raw(url, &get, None).map(|(setting, _)| setting)
 }
 
@@ -155,7 +158,10 @@ pub(crate) fn resolve_proxy(
     let get = |name: &str| env.get(name);
     match &transport.proxy {
         Some(p) => {
-            let no_proxy = transport.no_proxy.clone().or_else(|| first_set(&get, &["no_proxy", "NO_PROXY"]));
+            let no_proxy = transport
+                .no_proxy
+                .clone()
+                .or_else(|| first_set(&get, &["no_proxy", "NO_PROXY"]));
             if no_proxy.is_some_and(|list| no_proxy_matches(&list, url)) {
                 return None;
             }
@@ -186,9 +192,11 @@ fn env_proxy_raw(
         "http" => &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"],
         _ => &["all_proxy", "ALL_PROXY"],
     };
-    let (var, value) = candidates
-        .iter()
-        .find_map(|name| get(name).filter(|v| !v.trim().is_empty()).map(|v| (*name, v)))?;
+    let (var, value) = candidates.iter().find_map(|name| {
+        get(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (*name, v))
+    })?;
     let no_proxy = match no_proxy_override {
         Some(list) => Some(list.to_string()),
         None => first_set(get, &["no_proxy", "NO_PROXY"]),
@@ -208,7 +216,9 @@ fn env_proxy_raw(
 }
 
 fn first_set(get: &dyn Fn(&str) -> Option<String>, names: &[&str]) -> Option<String> {
-    names.iter().find_map(|n| get(n).filter(|v| !v.trim().is_empty()))
+    names
+        .iter()
+        .find_map(|n| get(n).filter(|v| !v.trim().is_empty()))
 }
 
 /// curl treats `proxy:3128` as `http://proxy:3128`.
@@ -260,10 +270,10 @@ pub(crate) fn no_proxy_matches(list: &str, url: &Url) -> bool {
             return true;
         }
         let (name, entry_port) = split_entry_port(entry);
-        if let Some(p) = entry_port {
-            if Some(p) != port {
-                continue;
-            }
+        if let Some(p) = entry_port
+            && Some(p) != port
+        {
+            continue;
         }
         let name = name
             .trim_start_matches('[')
@@ -276,10 +286,10 @@ pub(crate) fn no_proxy_matches(list: &str, url: &Url) -> bool {
         }
         if let Some(ip) = host_ip {
             if let Some((net, bits)) = name.split_once('/') {
-                if let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u8>()) {
-                    if cidr_contains(net, bits, ip) {
-                        return true;
-                    }
+                if let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u8>())
+                    && cidr_contains(net, bits, ip)
+                {
+                    return true;
                 }
                 continue;
             }
@@ -303,12 +313,11 @@ fn split_entry_port(entry: &str) -> (&str, Option<u16>) {
         }
         return (entry, None);
     }
-    if entry.matches(':').count() == 1 {
-        if let Some((h, p)) = entry.rsplit_once(':') {
-            if let Ok(p) = p.parse() {
-                return (h, Some(p));
-            }
-        }
+    if entry.matches(':').count() == 1
+        && let Some((h, p)) = entry.rsplit_once(':')
+        && let Ok(p) = p.parse()
+    {
+        return (h, Some(p));
     }
     (entry, None)
 }
@@ -316,11 +325,19 @@ fn split_entry_port(entry: &str) -> (&str, Option<u16>) {
 fn cidr_contains(net: IpAddr, bits: u8, ip: IpAddr) -> bool {
     match (net, ip) {
         (IpAddr::V4(n), IpAddr::V4(i)) if bits <= 32 => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(n) & mask == u32::from(i) & mask
         }
         (IpAddr::V6(n), IpAddr::V6(i)) if bits <= 128 => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(n) & mask == u128::from(i) & mask
         }
         _ => false,
@@ -342,12 +359,22 @@ struct Clients {
 impl Clients {
     fn for_url(&mut self, url: &Url) -> Result<Client, NetError> {
         let https = url.scheme() == "https";
-        let slot = if https { &mut self.tls } else { &mut self.plain };
+        let slot = if https {
+            &mut self.tls
+        } else {
+            &mut self.plain
+        };
         if let Some(c) = slot {
             return Ok(c.clone());
         }
         let host = url.host_str().unwrap_or_default();
-        let client = build_client(&self.transport, &self.env, self.connect_timeout, https, host)?;
+        let client = build_client(
+            &self.transport,
+            &self.env,
+            self.connect_timeout,
+            https,
+            host,
+        )?;
         *slot = Some(client.clone());
         Ok(client)
     }
@@ -410,10 +437,32 @@ pub fn build_client_for_bench(with_tls: bool) -> Result<Client, NetError> {
 pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange>, NetError> {
     let started = Instant::now();
     let max_time = spec.transport.max_time.unwrap_or(opts.max_time);
-    let connect_timeout = spec.transport.connect_timeout.unwrap_or(opts.connect_timeout);
-    let original = parse_http_url(&spec.url)?;
-    let mut method = Method::from_bytes(spec.method.trim().as_bytes())
-        .map_err(|_| NetError::InvalidRequest(format!("{:?} is not an HTTP method", spec.method)))?;
+    let connect_timeout = spec
+        .transport
+        .connect_timeout
+        .unwrap_or(opts.connect_timeout);
+    let mut original = parse_http_url(&spec.url)?;
+    // reqwest would silently turn URL userinfo into a Basic header that the record would not
+    // show; make it an explicit header instead (curl treats it like `-u`), subject to the same
+    // dropping rules, and send the URL without it.
+    let with_url_credentials;
+    let spec = match url_credentials(&mut original) {
+        Some(basic)
+            if !spec
+                .headers
+                .iter()
+                .any(|h| h.name.trim().eq_ignore_ascii_case("authorization")) =>
+        {
+            let mut s = spec.clone();
+            s.headers.push(Header::new("Authorization", basic));
+            with_url_credentials = s;
+            &with_url_credentials
+        }
+        _ => spec,
+    };
+    let mut method = Method::from_bytes(spec.method.trim().as_bytes()).map_err(|_| {
+        NetError::InvalidRequest(format!("{:?} is not an HTTP method", spec.method))
+    })?;
     let env = EnvSnapshot::capture();
     let mut clients = Clients {
         transport: spec.transport.clone(),
@@ -520,13 +569,42 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
         }
         method = next.method;
         url = next.url;
+        // Credentials in a Location header are not used (they would bypass the dropping rules).
+        let _ = url_credentials(&mut url);
     }
     Ok(hops)
 }
 
+/// Remove `user:password@` from `url`; return it as a Basic credential (percent-decoded).
+fn url_credentials(url: &mut Url) -> Option<String> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    use base64::Engine;
+    let pair = format!(
+        "{}:{}",
+        decode(url.username()),
+        decode(url.password().unwrap_or_default())
+    );
+    // Cannot fail for http(s) URLs with a host, which is all that reaches here.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Some(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    ))
+}
+
 fn parse_http_url(raw: &str) -> Result<Url, NetError> {
+    // The text is not echoed: an unparseable URL may still hold a password.
     let url = Url::parse(raw.trim())
-        .map_err(|e| NetError::InvalidRequest(format!("URL {}: {e}", redact_url(raw))))?;
+        .map_err(|e| NetError::InvalidRequest(format!("the URL is not valid: {e}")))?;
     match url.scheme() {
         "http" | "https" if url.host_str().is_some() => Ok(url),
         "http" | "https" => Err(NetError::InvalidRequest("URL has no host".into())),
@@ -628,20 +706,25 @@ fn hop_headers(
             });
             continue;
         }
-        if let Some(reason) = body_dropped {
-            if name.eq_ignore_ascii_case("content-type") || name.eq_ignore_ascii_case("content-encoding") {
-                dropped.push(DroppedHeader { name: name.to_string(), reason: reason.to_string() });
-                continue;
-            }
+        if let Some(reason) = body_dropped
+            && (name.eq_ignore_ascii_case("content-type")
+                || name.eq_ignore_ascii_case("content-encoding"))
+        {
+            dropped.push(DroppedHeader {
+                name: name.to_string(),
+                reason: reason.to_string(),
+            });
+            continue;
         }
         // Proxy-Authorization is for the proxy, not the origin: keep it.
         let credential =
             is_sensitive_header(name) && !name.eq_ignore_ascii_case("proxy-authorization");
-        if credential {
-            if let Some(reason) = &credential_reason {
-                dropped.push(DroppedHeader { name: name.to_string(), reason: reason.clone() });
-                continue;
-            }
+        if credential && let Some(reason) = &credential_reason {
+            dropped.push(DroppedHeader {
+                name: name.to_string(),
+                reason: reason.clone(),
+            });
+            continue;
         }
         sent.push(Header::new(name, h.value.clone()));
     }
@@ -649,8 +732,14 @@ fn hop_headers(
     if !sent.iter().any(|h| h.name.eq_ignore_ascii_case("accept")) {
         sent.push(Header::new("accept", "*/*"));
     }
-    if !sent.iter().any(|h| h.name.eq_ignore_ascii_case("user-agent")) {
-        sent.push(Header::new("user-agent", concat!("authdoctor/", env!("CARGO_PKG_VERSION"))));
+    if !sent
+        .iter()
+        .any(|h| h.name.eq_ignore_ascii_case("user-agent"))
+    {
+        sent.push(Header::new(
+            "user-agent",
+            concat!("authdoctor/", env!("CARGO_PKG_VERSION")),
+        ));
     }
     (sent, dropped)
 }
@@ -709,7 +798,11 @@ pub(crate) fn next_hop(
     if !safe && !follow_redirects {
         return None;
     }
-    Some(NextHop { method: next_method, url: next, keep_body })
+    Some(NextHop {
+        method: next_method,
+        url: next,
+        keep_body,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -742,7 +835,9 @@ fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// Every error in the chain, including those wrapped inside `io::Error` (whose `source()` skips
 /// the wrapped error itself).
-fn chain_errors<'a>(err: &'a (dyn std::error::Error + 'static)) -> Vec<&'a (dyn std::error::Error + 'static)> {
+fn chain_errors<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
     let mut out = Vec::new();
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
@@ -802,31 +897,46 @@ fn map_reqwest_error(
         return timeout_error(url, started);
     }
     if let Some(tls) = find_rustls_error(err) {
-        return NetError::Tls { host, reason: crate::tls::describe_rustls_error(&tls) };
+        return NetError::Tls {
+            host,
+            reason: crate::tls::describe_rustls_error(&tls),
+        };
     }
     let detail = chain_text(err);
     let lower = detail.to_ascii_lowercase();
     let is_dns = lower.contains("dns error") || lower.contains("failed to lookup address");
-    if let Some(p) = proxy {
-        if err.is_connect() {
-            let reason = match find_io_kind(err).and_then(io_kind_text) {
-                Some(t) => t.to_string(),
-                None if is_dns => format!("cannot resolve the proxy host: {}", innermost(&detail)),
-                None => detail.clone(),
-            };
-            return NetError::Proxy { proxy: p.setting.url.clone(), reason };
-        }
+    if let Some(p) = proxy
+        && err.is_connect()
+    {
+        let reason = match find_io_kind(err).and_then(io_kind_text) {
+            Some(t) => t.to_string(),
+            None if is_dns => format!("cannot resolve the proxy host: {}", innermost(&detail)),
+            None => detail.clone(),
+        };
+        return NetError::Proxy {
+            proxy: p.setting.url.clone(),
+            reason,
+        };
     }
     if is_dns {
-        return NetError::Dns { host, reason: innermost(&detail) };
+        return NetError::Dns {
+            host,
+            reason: innermost(&detail),
+        };
     }
-    if let Some(kind_text) = find_io_kind(err).and_then(io_kind_text) {
-        if err.is_connect() || kind_text != "connection closed by the server" {
-            return NetError::Connect { addr, reason: kind_text.to_string() };
-        }
+    if let Some(kind_text) = find_io_kind(err).and_then(io_kind_text)
+        && (err.is_connect() || kind_text != "connection closed by the server")
+    {
+        return NetError::Connect {
+            addr,
+            reason: kind_text.to_string(),
+        };
     }
     if err.is_connect() {
-        return NetError::Connect { addr, reason: innermost(&detail) };
+        return NetError::Connect {
+            addr,
+            reason: innermost(&detail),
+        };
     }
     if err.is_builder() {
         return NetError::InvalidRequest(detail);
@@ -844,8 +954,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name: &str| map.get(name).cloned()
     }
 
@@ -867,7 +979,10 @@ mod tests {
 
     #[test]
     fn lowercase_wins_and_all_proxy_falls_back() {
-        let e = env(&[("https_proxy", "http://lower:1"), ("HTTPS_PROXY", "http://upper:1")]);
+        let e = env(&[
+            ("https_proxy", "http://lower:1"),
+            ("HTTPS_PROXY", "http://upper:1"),
+        ]);
         assert_eq!(
             proxy_from_env_with(&u("https://h/"), &e).map(|p| p.url),
             Some("http://lower:1".into())
@@ -910,7 +1025,11 @@ mod tests {
             ("EXAMPLE.COM", "http://Example.com./", true),
         ];
         for (list, url, want) in cases {
-            assert_eq!(no_proxy_matches(list, &u(url)), *want, "NO_PROXY={list:?} url={url}");
+            assert_eq!(
+                no_proxy_matches(list, &u(url)),
+                *want,
+                "NO_PROXY={list:?} url={url}"
+            );
         }
     }
 
@@ -918,7 +1037,10 @@ mod tests {
     fn loopback_is_proxied_unless_exempt() {
         let e = env(&[("http_proxy", "http://p:1")]);
         assert!(proxy_from_env_with(&u("http://127.0.0.1:4200/"), &e).is_some());
-        let e = env(&[("http_proxy", "http://p:1"), ("NO_PROXY", "127.0.0.1,localhost")]);
+        let e = env(&[
+            ("http_proxy", "http://p:1"),
+            ("NO_PROXY", "127.0.0.1,localhost"),
+        ]);
         assert!(proxy_from_env_with(&u("http://127.0.0.1:4200/"), &e).is_none());
         let e = env(&[("http_proxy", "http://p:1"), ("no_proxy", "localhost")]);
         assert!(proxy_from_env_with(&u("http://localhost:4200/"), &e).is_none());
@@ -951,7 +1073,10 @@ mod tests {
         let get = Method::GET;
         let post = Method::POST;
         let n = next_hop(303, &post, Some("/y"), &cur, false).expect("303");
-        assert_eq!((n.method, n.keep_body, n.url.as_str()), (Method::GET, false, "http://a/y"));
+        assert_eq!(
+            (n.method, n.keep_body, n.url.as_str()),
+            (Method::GET, false, "http://a/y")
+        );
         let n = next_hop(302, &post, Some("/y"), &cur, false).expect("302");
         assert_eq!(n.method, Method::GET);
         assert!(next_hop(307, &post, Some("/y"), &cur, false).is_none());
@@ -990,7 +1115,11 @@ mod tests {
         assert!(sent.iter().any(|h| h.name == "Authorization"));
         assert!(dropped.is_empty());
         let (sent, dropped) = hop_headers(&spec, &orig, &u("http://localhost:4200/b"), false, None);
-        assert!(!sent.iter().any(|h| h.name == "Authorization" || h.name == "Cookie"));
+        assert!(
+            !sent
+                .iter()
+                .any(|h| h.name == "Authorization" || h.name == "Cookie")
+        );
         assert!(sent.iter().any(|h| h.name == "Proxy-Authorization"));
         assert!(sent.iter().any(|h| h.name == "X-Trace"));
         assert_eq!(dropped.len(), 2);

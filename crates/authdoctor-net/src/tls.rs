@@ -15,8 +15,8 @@ use authdoctor_core::model::{
     CertSummary, Exchange, HttpVersionPref, ProxySetting, RequestSpec, TlsInfo, TransportOptions,
 };
 use authdoctor_core::secret::redact_url;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::ResolvesClientCert;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -75,11 +75,13 @@ pub(crate) fn client_config(
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let mut config = match load_identity(transport)? {
-        Some((chain, key)) => builder
-            .with_client_auth_cert(chain, key)
-            .map_err(|e| NetError::ClientCert {
-                reason: format!("certificate and key do not fit together: {e}"),
-            })?,
+        Some((chain, key)) => {
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| NetError::ClientCert {
+                    reason: format!("certificate and key do not fit together: {e}"),
+                })?
+        }
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = alpn_for(transport.http_version);
@@ -163,7 +165,9 @@ fn load_identity(
     };
     if key_bytes.windows(9).any(|w| w == b"ENCRYPTED") {
         return Err(NetError::ClientCert {
-            reason: format!("{key_path}: encrypted private keys are not supported; decrypt it first"),
+            reason: format!(
+                "{key_path}: encrypted private keys are not supported; decrypt it first"
+            ),
         });
     }
     let key = PrivateKeyDer::from_pem_slice(&key_bytes).map_err(|_| NetError::ClientCert {
@@ -259,9 +263,7 @@ pub(crate) fn describe_rustls_error(e: &rustls::Error) -> String {
                 "certificate expired (notAfter {})",
                 unix_to_text(not_after.as_secs())
             ),
-            CertificateError::NotValidYet => {
-                "certificate not valid yet (check the clock)".into()
-            }
+            CertificateError::NotValidYet => "certificate not valid yet (check the clock)".into(),
             CertificateError::NotValidYetContext { not_before, .. } => format!(
                 "certificate not valid yet (notBefore {}; check the clock)",
                 unix_to_text(not_before.as_secs())
@@ -400,9 +402,13 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict =
-            self.inner
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        let verdict = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
         with_rec(&self.rec, |r| {
             r.chain = std::iter::once(end_entity)
                 .chain(intermediates)
@@ -523,18 +529,18 @@ async fn inspect_inner(
     let provider = provider();
     let rec: Shared = Arc::default();
     let inner = server_verifier(transport, &host, &provider)?;
-    let key = match load_identity(transport)? {
-        Some((chain, key)) => {
-            let signing = provider
-                .key_provider
-                .load_private_key(key)
-                .map_err(|e| NetError::ClientCert {
-                    reason: format!("unusable private key: {e}"),
+    let key =
+        match load_identity(transport)? {
+            Some((chain, key)) => {
+                let signing = provider.key_provider.load_private_key(key).map_err(|e| {
+                    NetError::ClientCert {
+                        reason: format!("unusable private key: {e}"),
+                    }
                 })?;
-            Some(Arc::new(CertifiedKey::new(chain, signing)))
-        }
-        None => None,
-    };
+                Some(Arc::new(CertifiedKey::new(chain, signing)))
+            }
+            None => None,
+        };
     let mut config = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| NetError::Tls {

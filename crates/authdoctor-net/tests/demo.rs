@@ -9,7 +9,9 @@ fn get(url: &str, auth: Option<&str>) -> RequestSpec {
     RequestSpec {
         method: "GET".into(),
         url: url.into(),
-        headers: auth.map(|a| vec![Header::new("Authorization", a)]).unwrap_or_default(),
+        headers: auth
+            .map(|a| vec![Header::new("Authorization", a)])
+            .unwrap_or_default(),
         ..Default::default()
     }
 }
@@ -25,7 +27,11 @@ async fn api_responses() {
     let d = demo::start().await.expect("demo");
     let now = jiff::Timestamp::now().as_second();
 
-    let ok = one(&get(&d.orders_url, Some(&format!("Bearer {}", d.valid_token())))).await;
+    let ok = one(&get(
+        &d.orders_url,
+        Some(&format!("Bearer {}", d.valid_token())),
+    ))
+    .await;
     assert_eq!(ok.status, 200);
     assert_eq!(ok.headers.first("cache-control"), Some("no-store"));
     assert!(ok.headers.has("date"));
@@ -34,29 +40,53 @@ async fn api_responses() {
 
     let missing = one(&get(&d.orders_url, None)).await;
     assert_eq!(missing.status, 401);
-    assert_eq!(missing.headers.first("www-authenticate"), Some("Bearer realm=\"demo-api\""));
+    assert_eq!(
+        missing.headers.first("www-authenticate"),
+        Some("Bearer realm=\"demo-api\"")
+    );
     assert_eq!(missing.body_text(), r#"{"error":"unauthorized"}"#);
 
     let t = d.valid_token();
-    for bad in [format!("bearer {t}"), format!("Bearer: {t}"), format!("Bearer{t}"), format!("Basic {t}")] {
+    for bad in [
+        format!("bearer {t}"),
+        format!("Bearer: {t}"),
+        format!("Bearer{t}"),
+        format!("Basic {t}"),
+    ] {
         let r = one(&get(&d.orders_url, Some(&bad))).await;
         assert_eq!(
             r.headers.first("www-authenticate"),
-            Some("Bearer realm=\"demo-api\", error=\"invalid_request\", error_description=\"Authorization header must be 'Bearer <token>'\"")
+            Some(
+                "Bearer realm=\"demo-api\", error=\"invalid_request\", error_description=\"Authorization header must be 'Bearer <token>'\""
+            )
         );
     }
 
     let cases = [
         ("Bearer garbage".to_string(), "signature invalid"),
-        (format!("Bearer {}", d.mint(json!({"iss": d.issuer_url, "aud": "demo-api", "exp": now - 1}))), "The access token expired"),
-        (format!("Bearer {}", d.mint(json!({"iss": d.issuer_url, "aud": "other-api", "exp": now + 60}))), "audience not accepted"),
+        (
+            format!(
+                "Bearer {}",
+                d.mint(json!({"iss": d.issuer_url, "aud": "demo-api", "exp": now - 1}))
+            ),
+            "The access token expired",
+        ),
+        (
+            format!(
+                "Bearer {}",
+                d.mint(json!({"iss": d.issuer_url, "aud": "other-api", "exp": now + 60}))
+            ),
+            "audience not accepted",
+        ),
     ];
     for (auth, desc) in cases {
         let r = one(&get(&d.orders_url, Some(&auth))).await;
         assert_eq!(r.status, 401);
         assert_eq!(
             r.headers.first("www-authenticate").map(str::to_string),
-            Some(format!("Bearer realm=\"demo-api\", error=\"invalid_token\", error_description=\"{desc}\""))
+            Some(format!(
+                "Bearer realm=\"demo-api\", error=\"invalid_token\", error_description=\"{desc}\""
+            ))
         );
     }
     d.shutdown().await;
@@ -65,7 +95,11 @@ async fn api_responses() {
 #[tokio::test]
 async fn issuer_discovery_and_token() {
     let d = demo::start().await.expect("demo");
-    let disc = one(&get(&format!("{}/.well-known/openid-configuration", d.issuer_url), None)).await;
+    let disc = one(&get(
+        &format!("{}/.well-known/openid-configuration", d.issuer_url),
+        None,
+    ))
+    .await;
     let v: Value = serde_json::from_slice(&disc.body).expect("json");
     assert_eq!(v["issuer"], json!(d.issuer_url));
     assert_eq!(v["token_endpoint"], json!(d.token_url));
@@ -102,6 +136,8 @@ async fn demo_stops_on_drop() {
     let url = d.orders_url.clone();
     drop(d);
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let err = send(&get(&url, None), &SendOptions::default()).await.expect_err("stopped");
+    let err = send(&get(&url, None), &SendOptions::default())
+        .await
+        .expect_err("stopped");
     assert_eq!(err.kind(), "connect");
 }

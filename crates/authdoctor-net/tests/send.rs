@@ -29,7 +29,9 @@ async fn same_origin_redirect_keeps_authorization() {
         _ => resp(200, &[], "ok"),
     }))
     .await;
-    let hops = send(&get(&srv.url("http", "/a")), &SendOptions::default()).await.expect("send");
+    let hops = send(&get(&srv.url("http", "/a")), &SendOptions::default())
+        .await
+        .expect("send");
     assert_eq!(hops.len(), 2);
     assert_eq!(hops[0].status, 302);
     assert!(hops[0].is_redirect());
@@ -39,7 +41,10 @@ async fn same_origin_redirect_keeps_authorization() {
     assert!(hops[1].request_headers.has("authorization"));
     assert!(hops[1].dropped_headers.is_empty());
     assert_eq!(hops[1].body, b"ok");
-    assert_eq!(hops[1].remote_addr.as_deref(), Some(srv.addr.to_string().as_str()));
+    assert_eq!(
+        hops[1].remote_addr.as_deref(),
+        Some(srv.addr.to_string().as_str())
+    );
     assert!(hops[1].received_at.is_some() && hops[1].elapsed_ms.is_some());
     let seen = srv.seen();
     assert_eq!(seen[1].header("authorization"), Some("Bearer s3cr3t-token"));
@@ -48,7 +53,11 @@ async fn same_origin_redirect_keeps_authorization() {
 #[tokio::test]
 async fn cross_origin_redirect_drops_credentials() {
     let srv = serve(Arc::new(|s, addr| match s.path.as_str() {
-        "/a" => resp(302, &[("location", &format!("http://localhost:{}/b", addr.port()))], ""),
+        "/a" => resp(
+            302,
+            &[("location", &format!("http://localhost:{}/b", addr.port()))],
+            "",
+        ),
         _ => resp(200, &[], "ok"),
     }))
     .await;
@@ -64,9 +73,17 @@ async fn cross_origin_redirect_drops_credentials() {
         "origin changed from http://127.0.0.1:{p} to http://localhost:{p}",
         p = srv.addr.port()
     );
-    let names: Vec<_> = second.dropped_headers.iter().map(|d| d.name.as_str()).collect();
+    let names: Vec<_> = second
+        .dropped_headers
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect();
     assert_eq!(names, ["Authorization", "Cookie"]);
-    assert!(second.dropped_headers.iter().all(|d| d.reason == want), "{:?}", second.dropped_headers);
+    assert!(
+        second.dropped_headers.iter().all(|d| d.reason == want),
+        "{:?}",
+        second.dropped_headers
+    );
     let seen = srv.seen();
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[1].header("authorization"), None);
@@ -85,11 +102,18 @@ async fn ten_hop_limit() {
         resp(302, &[("location", &format!("/loop/{}", n + 1))], "")
     }))
     .await;
-    let hops = send(&get(&srv.url("http", "/loop/0")), &SendOptions::default()).await.expect("send");
+    let hops = send(&get(&srv.url("http", "/loop/0")), &SendOptions::default())
+        .await
+        .expect("send");
     assert_eq!(hops.len(), 11);
     assert!(hops.last().expect("last").is_redirect());
-    let small = SendOptions { max_hops: 2, ..SendOptions::default() };
-    let hops = send(&get(&srv.url("http", "/loop/0")), &small).await.expect("send");
+    let small = SendOptions {
+        max_hops: 2,
+        ..SendOptions::default()
+    };
+    let hops = send(&get(&srv.url("http", "/loop/0")), &small)
+        .await
+        .expect("send");
     assert_eq!(hops.len(), 3);
 }
 
@@ -103,7 +127,10 @@ async fn see_other_turns_post_into_get() {
     let mut spec = get(&srv.url("http", "/form"));
     spec.method = "POST".into();
     spec.body = Some(b"a=1".to_vec());
-    spec.headers.push(Header::new("Content-Type", "application/x-www-form-urlencoded"));
+    spec.headers.push(Header::new(
+        "Content-Type",
+        "application/x-www-form-urlencoded",
+    ));
     let hops = send(&spec, &SendOptions::default()).await.expect("send");
     assert_eq!(hops.len(), 2);
     assert_eq!(hops[0].method, "POST");
@@ -142,10 +169,14 @@ async fn body_is_capped() {
         _ => resp(401, &[], vec![b'y'; BODY_CAP]),
     }))
     .await;
-    let hops = send(&get(&srv.url("http", "/big")), &SendOptions::default()).await.expect("send");
+    let hops = send(&get(&srv.url("http", "/big")), &SendOptions::default())
+        .await
+        .expect("send");
     assert_eq!(hops[0].body.len(), BODY_CAP);
     assert!(hops[0].body_truncated);
-    let hops = send(&get(&srv.url("http", "/exact")), &SendOptions::default()).await.expect("send");
+    let hops = send(&get(&srv.url("http", "/exact")), &SendOptions::default())
+        .await
+        .expect("send");
     assert_eq!(hops[0].body.len(), BODY_CAP);
     assert!(!hops[0].body_truncated);
 }
@@ -165,10 +196,15 @@ async fn duplicate_response_headers_are_kept() {
         )
     }))
     .await;
-    let hops = send(&get(&srv.url("http", "/")), &SendOptions::default()).await.expect("send");
+    let hops = send(&get(&srv.url("http", "/")), &SendOptions::default())
+        .await
+        .expect("send");
     assert_eq!(hops[0].status, 401);
     assert_eq!(hops[0].reason.as_deref(), Some("Unauthorized"));
-    assert_eq!(hops[0].headers.all("www-authenticate"), ["Bearer realm=\"a\"", "Basic realm=\"b\""]);
+    assert_eq!(
+        hops[0].headers.all("www-authenticate"),
+        ["Bearer realm=\"a\"", "Basic realm=\"b\""]
+    );
     assert_eq!(hops[0].headers.all("set-cookie"), ["a=1", "b=2"]);
 }
 
@@ -179,12 +215,18 @@ async fn connection_refused_is_connect() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
     };
-    let err = send(&get(&format!("http://127.0.0.1:{port}/")), &SendOptions::default())
-        .await
-        .expect_err("refused");
+    let err = send(
+        &get(&format!("http://127.0.0.1:{port}/")),
+        &SendOptions::default(),
+    )
+    .await
+    .expect_err("refused");
     assert!(matches!(err, NetError::Connect { .. }), "{err:?}");
     assert_eq!(err.kind(), "connect");
-    assert_eq!(err.to_string(), format!("cannot connect to 127.0.0.1:{port}: connection refused"));
+    assert_eq!(
+        err.to_string(),
+        format!("cannot connect to 127.0.0.1:{port}: connection refused")
+    );
 }
 
 #[tokio::test]
@@ -192,12 +234,17 @@ async fn unresolvable_host_is_dns() {
     let err = send(&get("http://nonexistent.invalid/"), &SendOptions::default())
         .await
         .expect_err("dns");
-    assert!(matches!(err, NetError::Dns { ref host, .. } if host == "nonexistent.invalid"), "{err:?}");
+    assert!(
+        matches!(err, NetError::Dns { ref host, .. } if host == "nonexistent.invalid"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn slow_server_is_timeout() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     // Accept and say nothing.
     let task = tokio::spawn(async move {
@@ -206,9 +253,17 @@ async fn slow_server_is_timeout() {
             held.push(s);
         }
     });
-    let opts = SendOptions { max_time: Duration::from_millis(300), ..SendOptions::default() };
-    let err = send(&get(&format!("http://{addr}/?access_token=zzz")), &opts).await.expect_err("timeout");
-    assert!(matches!(err, NetError::Timeout { after_ms, .. } if (250..5000).contains(&after_ms)), "{err:?}");
+    let opts = SendOptions {
+        max_time: Duration::from_millis(300),
+        ..SendOptions::default()
+    };
+    let err = send(&get(&format!("http://{addr}/?access_token=zzz")), &opts)
+        .await
+        .expect_err("timeout");
+    assert!(
+        matches!(err, NetError::Timeout { after_ms, .. } if (250..5000).contains(&after_ms)),
+        "{err:?}"
+    );
     assert!(!err.to_string().contains("zzz"), "{err}");
     task.abort();
 }
@@ -217,7 +272,30 @@ async fn slow_server_is_timeout() {
 async fn bad_header_value_is_invalid_request_without_value() {
     let mut spec = get("http://127.0.0.1:9/");
     spec.headers = vec![Header::new("Authorization", "Bearer abc\ndef")];
-    let err = send(&spec, &SendOptions::default()).await.expect_err("invalid");
+    let err = send(&spec, &SendOptions::default())
+        .await
+        .expect_err("invalid");
     assert_eq!(err.kind(), "invalid_request");
     assert!(!err.to_string().contains("abc"), "{err}");
+}
+
+#[tokio::test]
+async fn url_userinfo_becomes_a_recorded_basic_header() {
+    let srv = serve(Arc::new(|_, _| resp(401, &[], ""))).await;
+    let spec = RequestSpec {
+        method: "GET".into(),
+        url: format!("http://alice:p%40ss@{}/x", srv.addr),
+        ..Default::default()
+    };
+    let hops = send(&spec, &SendOptions::default()).await.expect("send");
+    // base64("alice:p@ss")
+    assert_eq!(
+        hops[0].request_headers.first("authorization"),
+        Some("Basic YWxpY2U6cEBzcw==")
+    );
+    assert!(!hops[0].url.contains("alice"));
+    assert_eq!(
+        srv.seen()[0].header("authorization"),
+        Some("Basic YWxpY2U6cEBzcw==")
+    );
 }

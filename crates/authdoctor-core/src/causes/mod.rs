@@ -125,21 +125,27 @@ pub fn doc(id: &str) -> Option<&'static str> {
     DOCS.iter().find(|(i, _)| *i == id).map(|(_, d)| *d)
 }
 
-/// The one-line summary of a cause: the first sentence under "What it detects".
+/// The one-line summary of a cause: the first clause of its "What it detects" paragraph.
 pub fn summary(id: &str) -> Option<String> {
     if let Some(d) = doc(id) {
-        let mut lines = d
+        let para: Vec<&str> = d
             .lines()
             .skip_while(|l| !l.starts_with("## What it detects"))
-            .skip(1);
-        return lines
-            .find(|l| !l.trim().is_empty())
-            .map(|l| l.trim().to_string());
+            .skip(1)
+            .skip_while(|l| l.trim().is_empty())
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        let text = para.join(" ").replace('`', "");
+        let end = [": ", ". ", " — ", ", and "]
+            .iter()
+            .filter_map(|p| text.find(p))
+            .min()
+            .unwrap_or(text.len());
+        let first = text[..end].trim_end_matches('.');
+        return Some(first.to_string());
     }
-    PLANNED
-        .iter()
-        .find(|(i, _)| *i == id)
-        .map(|(_, s)| s.to_string())
+    PLANNED.iter().find(|(i, _)| *i == id).map(|(_, s)| s.to_string())
 }
 
 /// Is this a known cause id (implemented or planned)?

@@ -332,6 +332,14 @@ fn parse_url(raw: &str) -> Result<url::Url, InputError> {
     });
     let full = if has_scheme {
         raw.to_string()
+    } else if let Some((scheme, _)) = raw.split_once("://")
+        && !scheme.contains(['/', '?', '#', '@'])
+    {
+        // Something was meant as a scheme but is not one (`ht!tp://`, `://host`).
+        return Err(InputError::InvalidUrl {
+            url: redact_userinfo(raw),
+            reason: format!("{scheme:?} is not a URL scheme"),
+        });
     } else {
         format!("http://{raw}")
     };

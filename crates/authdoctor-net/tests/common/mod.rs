@@ -56,7 +56,11 @@ impl Drop for TestServer {
     }
 }
 
-pub fn resp(status: u16, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+pub fn resp(
+    status: u16,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
     for (n, v) in headers {
@@ -73,7 +77,11 @@ pub async fn serve(handler: Handler) -> TestServer {
 }
 
 pub async fn serve_tls(handler: Handler, config: rustls::ServerConfig) -> TestServer {
-    serve_inner(handler, Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))).await
+    serve_inner(
+        handler,
+        Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+    )
+    .await
 }
 
 async fn serve_inner(handler: Handler, tls: Option<tokio_rustls::TlsAcceptor>) -> TestServer {
@@ -83,32 +91,52 @@ async fn serve_inner(handler: Handler, tls: Option<tokio_rustls::TlsAcceptor>) -
     let seen2 = seen.clone();
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let handler = handler.clone();
             let seen = seen2.clone();
             let tls = tls.clone();
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let handler = handler.clone();
-                    let seen = seen.clone();
-                    async move {
-                        let method = req.method().to_string();
-                        let path = req.uri().path().to_string();
-                        let headers = req
-                            .headers()
-                            .iter()
-                            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                            .collect();
-                        let body = req.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
-                        let s = Seen { method, path, headers, body };
-                        seen.lock().expect("lock").push(s.clone());
-                        Ok::<_, Infallible>(handler(&s, addr))
-                    }
-                });
+                let service =
+                    hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                        let handler = handler.clone();
+                        let seen = seen.clone();
+                        async move {
+                            let method = req.method().to_string();
+                            let path = req.uri().path().to_string();
+                            let headers = req
+                                .headers()
+                                .iter()
+                                .map(|(n, v)| {
+                                    (
+                                        n.to_string(),
+                                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                                    )
+                                })
+                                .collect();
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes().to_vec())
+                                .unwrap_or_default();
+                            let s = Seen {
+                                method,
+                                path,
+                                headers,
+                                body,
+                            };
+                            seen.lock().expect("lock").push(s.clone());
+                            Ok::<_, Infallible>(handler(&s, addr))
+                        }
+                    });
                 let builder = hyper::server::conn::http1::Builder::new();
                 match tls {
                     None => {
-                        let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                        let _ = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
                     }
                     Some(acceptor) => {
                         if let Ok(s) = acceptor.accept(stream).await {
@@ -149,8 +177,15 @@ impl Pki {
             Some(required) => {
                 let mut roots = rustls::RootCertStore::empty();
                 roots.add(self.ca_der.clone()).expect("root");
-                let v = rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider);
-                let v = if required { v } else { v.allow_unauthenticated() };
+                let v = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    roots.into(),
+                    provider,
+                );
+                let v = if required {
+                    v
+                } else {
+                    v.allow_unauthenticated()
+                };
                 builder.with_client_cert_verifier(v.build().expect("verifier"))
             }
         };
@@ -169,24 +204,39 @@ impl Drop for Pki {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 pub fn pki(names: &[&str]) -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
     let ca_key = KeyPair::generate().expect("ca key");
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "authdoctor test CA");
-    ca_params.distinguished_name.push(DnType::OrganizationName, "authdoctor");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "authdoctor test CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::OrganizationName, "authdoctor");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let ca_cert = ca_params.self_signed(&ca_key).expect("ca");
     let issuer = Issuer::new(ca_params, ca_key);
 
     let server_key = KeyPair::generate().expect("server key");
-    let mut sp = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("params");
-    sp.distinguished_name.push(DnType::CommonName, names.first().copied().unwrap_or("server"));
+    let mut sp = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .expect("params");
+    sp.distinguished_name.push(
+        DnType::CommonName,
+        names.first().copied().unwrap_or("server"),
+    );
     let server_cert = sp.signed_by(&server_key, &issuer).expect("server cert");
 
     let client_key = KeyPair::generate().expect("client key");
     let mut cp = CertificateParams::new(Vec::<String>::new()).expect("params");
-    cp.distinguished_name.push(DnType::CommonName, "test client");
+    cp.distinguished_name
+        .push(DnType::CommonName, "test client");
     cp.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
     let client_cert = cp.signed_by(&client_key, &issuer).expect("client cert");
 

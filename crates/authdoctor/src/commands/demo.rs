@@ -3,6 +3,7 @@
 //! diagnosis of each, then shows the request succeeding with a fresh token.
 
 use super::{diagnose_and_print, runtime};
+use crate::out::outln;
 use crate::cli::{DemoArgs, Format};
 use crate::commands::check::live;
 use crate::exit::{self, CliError};
@@ -48,10 +49,10 @@ pub fn run(args: DemoArgs) -> Result<i32, CliError> {
         for (i, (title, spec)) in scenarios.into_iter().enumerate() {
             if human {
                 if i > 0 {
-                    println!();
+                    outln!();
                 }
-                println!("── {title} ──");
-                println!(
+                outln!("── {title} ──");
+                outln!(
                     "$ authdoctor check -H 'Authorization: …' {}\n",
                     demo.orders_url
                 );

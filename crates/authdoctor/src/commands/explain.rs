@@ -1,33 +1,34 @@
 //! `authdoctor explain <id>` and `--list`: the cause catalogue's own documentation.
 
+use crate::out::outln;
 use crate::cli::ExplainArgs;
 use crate::exit::{self, CliError};
 use authdoctor_core::causes::{self, CATALOGUE, PLANNED};
 
 pub fn run(args: ExplainArgs) -> Result<i32, CliError> {
     if args.list || args.id.is_none() {
-        println!("Causes authdoctor detects (authdoctor explain <id> for details):\n");
+        outln!("Causes authdoctor detects (authdoctor explain <id> for details):\n");
         for c in CATALOGUE {
-            println!(
+            outln!(
                 "  {:<34} {:<10} {}",
                 c.id,
                 c.family,
                 causes::summary(c.id).unwrap_or_default()
             );
         }
-        println!("\nReserved ids, detected by later versions:\n");
+        outln!("\nReserved ids, detected by later versions:\n");
         for (id, s) in PLANNED {
-            println!("  {id:<34} {:<10} {s}", "planned");
+            outln!("  {id:<34} {:<10} {s}", "planned");
         }
         return Ok(exit::OK);
     }
     let id = args.id.unwrap_or_default();
     if let Some(d) = causes::doc(&id) {
-        println!("{d}");
+        outln!("{d}");
         return Ok(exit::OK);
     }
     if let Some((_, s)) = PLANNED.iter().find(|(i, _)| *i == id) {
-        println!("# {id}\n\n{s}.\n\nThis id is reserved: authdoctor does not detect it yet.");
+        outln!("# {id}\n\n{s}.\n\nThis id is reserved: authdoctor does not detect it yet.");
         return Ok(exit::OK);
     }
     let near: Vec<&str> = CATALOGUE

@@ -4,6 +4,7 @@ mod check;
 mod demo;
 mod explain;
 
+use crate::out::{out, outln};
 use crate::cli::{ColorChoice, Command, Format, OutputArgs, Parsed};
 use crate::exit::CliError;
 use authdoctor_core::causes;
@@ -46,16 +47,16 @@ fn diagnose_and_print(ev: &Evidence, out: &OutputArgs, separator: bool) -> Repor
             let text = json::render(&report);
             if separator {
                 let compact: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-                println!("{compact}");
+                outln!("{compact}");
             } else {
-                println!("{text}");
+                outln!("{text}");
             }
         }
         Format::Human => {
             if separator {
-                println!("{}", "─".repeat(72));
+                outln!("{}", "─".repeat(72));
             }
-            print!("{}", human::render(&report, use_color(out.color)));
+            out!("{}", human::render(&report, use_color(out.color)));
         }
     }
     report

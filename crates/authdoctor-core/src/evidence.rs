@@ -109,10 +109,9 @@ impl Evidence {
         };
         let server_clock = last.and_then(|x| {
             let date = crate::time::parse_http_date(x.headers.first("date")?)?;
-            Some(ServerClock {
-                date,
-                local: x.received_at.unwrap_or(now),
-            })
+            // A zero or negative time is a placeholder in synthetic recordings, not a clock.
+            let local = x.received_at.filter(|t| *t > 0).unwrap_or(now);
+            (local > 0).then_some(ServerClock { date, local })
         });
         Evidence {
             request,
@@ -208,6 +207,34 @@ impl Evidence {
         }
     }
 
+    /// The human-readable error message of the final response body, if it has one: the JSON
+    /// fields APIs use (`message`, `error_description`, `error.message`, `detail`, `title`,
+    /// `errors[0].message`), else the start of a short plain-text body.
+    pub fn error_message(&self) -> Option<String> {
+        let x = self.last()?;
+        if x.body.is_empty() {
+            return None;
+        }
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&x.body) {
+            let candidates = [
+                v.pointer("/error_description"),
+                v.pointer("/message"),
+                v.pointer("/error/message"),
+                v.pointer("/detail"),
+                v.pointer("/title"),
+                v.pointer("/errors/0/message"),
+                v.pointer("/error"),
+            ];
+            return candidates
+                .into_iter()
+                .flatten()
+                .find_map(|c| c.as_str().map(|s| s.chars().take(200).collect()));
+        }
+        let text = x.body_text();
+        let t = text.trim();
+        (!t.is_empty() && t.len() <= 200 && !t.starts_with('<')).then(|| t.to_string())
+    }
+
     /// Challenges with this scheme.
     pub fn challenge(&self, scheme: &str) -> Option<&Challenge> {
         self.challenges.iter().find(|c| c.is_scheme(scheme))
@@ -236,6 +263,9 @@ impl Evidence {
             _ => false,
         };
         let basic = self.basic.as_ref().is_some_and(|b| !b.issues.is_empty());
-        header || jwt || basic || !self.format_issues.is_empty()
+        let api_keys = self.api_key_headers().iter().any(|name| {
+            self.request.headers.all(name).iter().any(|v| !credential::format_issues(v).is_empty())
+        });
+        header || jwt || basic || api_keys || !self.format_issues.is_empty()
     }
 }

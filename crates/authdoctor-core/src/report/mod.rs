@@ -182,14 +182,20 @@ fn body_excerpt(body: &[u8]) -> Option<String> {
 /// Every secret the request carries, for the final scrub.
 pub fn scrubber_for(ev: &Evidence) -> Scrubber {
     let mut sc = Scrubber::default();
+    // An unexpanded template is not a secret, and showing it is the diagnosis.
+    let add = |sc: &mut Scrubber, v: &str| {
+        if !crate::token::credential::placeholder(v.trim()).is_some_and(|p| crate::token::credential::showable_placeholder(&p)) {
+            sc.add(v);
+        }
+    };
     for h in &ev.request.headers {
         if !crate::secret::is_sensitive_header(&h.name) {
             continue;
         }
-        sc.add(&h.value);
+        add(&mut sc, &h.value);
         // The credential after the scheme, and cookie values one by one.
         if let Some((_, cred)) = h.value.trim().split_once([' ', '\t']) {
-            sc.add(cred.trim());
+            add(&mut sc, cred.trim());
         }
         for pair in h.value.split(';') {
             if let Some((_, v)) = pair.split_once('=') {

@@ -19,8 +19,9 @@ pub enum FormatIssue {
     },
     /// Any other non-ASCII character: tokens and keys are ASCII.
     NonAscii { position: usize, code: String },
-    /// A template or placeholder that was never replaced with the real value.
-    Placeholder { text: String },
+    /// A template or placeholder that was never replaced with the real value. `text` is set
+    /// only when showing it cannot reveal a secret (template syntax, `undefined`, `YOUR_KEY`).
+    Placeholder { text: Option<String> },
     /// Wrapped in quotes that became part of the value.
     Quoted,
 }
@@ -44,8 +45,11 @@ impl FormatIssue {
             FormatIssue::NonAscii { position, code } => {
                 format!("non-ASCII character {code} at position {position}")
             }
-            FormatIssue::Placeholder { text } => {
+            FormatIssue::Placeholder { text: Some(text) } => {
                 format!("the value is a placeholder ({text}), not a real credential")
+            }
+            FormatIssue::Placeholder { text: None } => {
+                "the value is a placeholder or redaction marker, not a real credential".into()
             }
             FormatIssue::Quoted => "the value is wrapped in quotes that were sent literally".into(),
         }
@@ -136,6 +140,13 @@ pub fn placeholder(value: &str) -> Option<String> {
     if PLACEHOLDER_WORDS.contains(&lower.as_str()) {
         return Some(v.to_string());
     }
+    // Sanitised recordings (HAR exports, bug reports) replace secrets with such markers.
+    if ["redacted", "removed", "sanitized", "sanitised", "hidden", "masked", "****"]
+        .iter()
+        .any(|m| lower.contains(m))
+    {
+        return Some(v.to_string());
+    }
     // YOUR_API_KEY, YOUR-TOKEN-HERE, INSERT_TOKEN, <…> already handled.
     let upper_snake = v.len() >= 4
         && v.chars()
@@ -155,6 +166,18 @@ pub fn placeholder(value: &str) -> Option<String> {
         return Some(v.to_string());
     }
     None
+}
+
+/// Placeholders that can be shown: template syntax and words no one uses as a real secret.
+/// Word placeholders such as `secret` or `password` might be someone's real (weak) password.
+pub fn showable_placeholder(text: &str) -> bool {
+    let l = text.to_ascii_lowercase();
+    text.starts_with('$')
+        || text.starts_with("{{")
+        || text.starts_with('<')
+        || (text.starts_with('%') && text.ends_with('%'))
+        || matches!(l.as_str(), "undefined" | "null" | "none" | "nil" | "[object object]" | "true" | "false")
+        || (text.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c == '-') && (l.contains("your") || l.contains("here") || l.contains("insert") || l.contains("replace")))
 }
 
 /// Every formatting issue of a credential value (the part after the scheme).
@@ -197,6 +220,7 @@ pub fn format_issues(value: &str) -> Vec<FormatIssue> {
         out.push(FormatIssue::Quoted);
     }
     if let Some(text) = placeholder(t.trim_matches(['"', '\''])) {
+        let text = showable_placeholder(&text).then_some(text);
         out.push(FormatIssue::Placeholder { text });
     }
     out

@@ -69,6 +69,10 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             );
         }
     }
+    if let Some(m) = ev.error_message() {
+        score = score.max(65);
+        f = f.evidence("response.body", format!("the server said: {m:?}"));
+    }
     if let Some(b) = &ev.basic
         && let Some(u) = &b.user
     {

@@ -9,6 +9,10 @@
 //! it is *built* (~5 ms here), even for `http://` URLs. So there are two clients, built lazily:
 //! a plain one whose rustls config has no roots at all (it never talks TLS), and the TLS one,
 //! built only when a hop is `https://`.
+//!
+//! Known limits: response headers come back grouped by name (all values of a name together, in
+//! order) because that is how the HTTP client stores them; a body is read up to [`BODY_CAP`]
+//! only; `--http2` on an `http://` URL still speaks HTTP/1.1 (no h2c upgrade).
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -299,3 +299,49 @@ async fn url_userinfo_becomes_a_recorded_basic_header() {
         Some("Basic YWxpY2U6cEBzcw==")
     );
 }
+
+#[tokio::test]
+async fn flag_proxy_is_used_and_its_failure_is_proxy() {
+    use authdoctor_core::model::{ProxySetting, ProxySource};
+    // A "proxy" on 127.0.0.1 that answers every forwarded request itself: the target host is
+    // never resolved or contacted.
+    let proxy = serve(Arc::new(|_, _| {
+        resp(407, &[("proxy-authenticate", "Basic realm=\"p\"")], "")
+    }))
+    .await;
+    let mut spec = get("http://target.invalid/x");
+    spec.transport.proxy = Some(ProxySetting {
+        url: format!("http://bob:pw@{}", proxy.addr),
+        source: ProxySource::Flag,
+        env_var: None,
+    });
+    let hops = send(&spec, &SendOptions::default()).await.expect("send");
+    assert_eq!(hops[0].status, 407);
+    let seen = proxy.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].header("host"), Some("target.invalid"));
+    // Credentials from the proxy URL go to the proxy as Proxy-Authorization (base64 "bob:pw").
+    assert_eq!(
+        seen[0].header("proxy-authorization"),
+        Some("Basic Ym9iOnB3")
+    );
+    assert_eq!(
+        authdoctor_net::send::effective_proxy(&spec).map(|p| p.url),
+        Some(format!("http://bob:****@{}/", proxy.addr))
+    );
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    spec.transport.proxy = Some(ProxySetting {
+        url: format!("http://bob:pw@127.0.0.1:{port}"),
+        source: ProxySource::Flag,
+        env_var: None,
+    });
+    let err = send(&spec, &SendOptions::default())
+        .await
+        .expect_err("proxy down");
+    assert!(matches!(err, NetError::Proxy { .. }), "{err:?}");
+    assert!(!err.to_string().contains("pw@"), "{err}");
+}

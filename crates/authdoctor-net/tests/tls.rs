@@ -212,29 +212,3 @@ async fn bad_client_cert_path_is_client_cert_error() {
         .expect_err("cert");
     assert_eq!(err.kind(), "client_cert");
 }
-
-/// Not a correctness test: prints what building each client costs (run with --ignored --nocapture).
-#[test]
-#[ignore]
-fn client_build_times() {
-    use std::time::Instant;
-    for with_tls in [false, true, false, true] {
-        let n = 20;
-        let t = Instant::now();
-        for _ in 0..n {
-            authdoctor_net::send::build_client_for_bench(with_tls).expect("client");
-        }
-        println!(
-            "with_tls={with_tls}: {:.3} ms per client",
-            t.elapsed().as_secs_f64() * 1000.0 / n as f64
-        );
-    }
-    let t = Instant::now();
-    for _ in 0..20 {
-        let _ = reqwest::Client::builder().build().expect("client");
-    }
-    println!(
-        "reqwest default builder: {:.3} ms per client",
-        t.elapsed().as_secs_f64() * 1000.0 / 20.0
-    );
-}

@@ -537,7 +537,8 @@ fn proxy_that_strips_authorization_is_diagnosed_as_401() {
     // The 401 carries no sign of the proxy (nginx sets `Server: nginx/1.22.1`, adds no `Via`),
     // so `proxy-stripped-credentials` needs more evidence than this exchange gives (e.g. an
     // echo probe). For now only the 401 diagnosis is asserted; the top finding is printed.
-    // Top finding when this test was written: none (the binary was still a stub).
+    // Seen when this test was written: findings = ["invalid-credentials",
+    // "proxy-stripped-credentials"], i.e. the stripping cause is found but ranked second.
     let run = proxy_strips().run_json();
     run.assert_exit(1).assert_outcome("unauthorized");
     eprintln!(

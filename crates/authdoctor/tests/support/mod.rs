@@ -473,7 +473,11 @@ pub fn not_yet_valid_access_token() -> TestJwt {
 /// Ways a token gets cut when copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Truncation {
-    /// Three segments, but the signature is cut to half its length (128 of 256 bytes).
+    /// Three segments, but the last 42 characters of the signature are gone: 300 characters
+    /// (225 bytes) remain of 342 (256 bytes), a length no RSA key produces. The cut is fixed,
+    /// not random: cutting to exactly half (128 bytes) would look like a 1024-bit RSA key, and a
+    /// cut to a length of 4n+2 or 4n+3 characters may or may not decode depending on the random
+    /// bits of the last character, which made the diagnosis flaky.
     CutSignature,
     /// The signature segment is gone: `header.payload`.
     TwoSegments,
@@ -485,7 +489,7 @@ pub fn truncated_access_token(how: Truncation) -> TestJwt {
     let full = valid_access_token();
     let (hp, sig) = full.token.rsplit_once('.').unwrap();
     let token = match how {
-        Truncation::CutSignature => format!("{hp}.{}", &sig[..sig.len() / 2]),
+        Truncation::CutSignature => format!("{hp}.{}", &sig[..sig.len() - 42]),
         Truncation::TwoSegments => hp.to_owned(),
     };
     TestJwt { token, ..full }

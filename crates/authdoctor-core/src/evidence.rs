@@ -264,7 +264,11 @@ impl Evidence {
         };
         let basic = self.basic.as_ref().is_some_and(|b| !b.issues.is_empty());
         let api_keys = self.api_key_headers().iter().any(|name| {
-            self.request.headers.all(name).iter().any(|v| !credential::format_issues(v).is_empty())
+            self.request
+                .headers
+                .all(name)
+                .iter()
+                .any(|v| !credential::format_issues(v).is_empty())
         });
         header || jwt || basic || api_keys || !self.format_issues.is_empty()
     }

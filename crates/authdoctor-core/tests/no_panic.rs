@@ -28,7 +28,15 @@ fn challengeish() -> impl Strategy<Value = String> {
 }
 
 fn status() -> impl Strategy<Value = u16> {
-    prop_oneof![Just(401u16), Just(403), Just(407), Just(200), Just(302), Just(500), 100u16..600]
+    prop_oneof![
+        Just(401u16),
+        Just(403),
+        Just(407),
+        Just(200),
+        Just(302),
+        Just(500),
+        100u16..600
+    ]
 }
 
 proptest! {

@@ -12,8 +12,13 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // A bug must still end in one line, not a stack trace that may echo request data.
     std::panic::set_hook(Box::new(|info| {
-        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        eprintln!("authdoctor: internal error{at}; please report it (the request was not diagnosed)");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "authdoctor: internal error{at}; please report it (the request was not diagnosed)"
+        );
     }));
     let code = match cli::parse() {
         Ok(parsed) => match commands::run(parsed) {

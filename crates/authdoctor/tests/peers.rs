@@ -533,19 +533,14 @@ fn id_token_sent_as_access_token_is_wrong_token_type() {
 }
 
 #[test]
-fn proxy_that_strips_authorization_is_diagnosed_as_401() {
-    // The 401 carries no sign of the proxy (nginx sets `Server: nginx/1.22.1`, adds no `Via`),
-    // so `proxy-stripped-credentials` needs more evidence than this exchange gives (e.g. an
-    // echo probe). For now only the 401 diagnosis is asserted; the top finding is printed.
-    // Seen when this test was written: findings = ["invalid-credentials",
-    // "proxy-stripped-credentials"], i.e. the stripping cause is found but ranked second.
+fn proxy_that_strips_authorization_is_diagnosed() {
+    // The 401 carries no sign of the proxy (nginx adds no `Via`), but its bare `Bearer`
+    // challenge says, by RFC 6750 §3.1, that no token arrived although one was sent: the
+    // stripping cause ranks first, with medium likelihood until a differential probe confirms.
     let run = proxy_strips().run_json();
-    run.assert_exit(1).assert_outcome("unauthorized");
-    eprintln!(
-        "proxy strip: top finding = {:?}, all = {:?}",
-        run.top_finding(),
-        run.finding_ids()
-    );
+    run.assert_exit(1)
+        .assert_outcome("unauthorized")
+        .assert_top("proxy-stripped-credentials");
 }
 
 #[test]

@@ -145,7 +145,10 @@ pub fn summary(id: &str) -> Option<String> {
         let first = text[..end].trim_end_matches('.');
         return Some(first.to_string());
     }
-    PLANNED.iter().find(|(i, _)| *i == id).map(|(_, s)| s.to_string())
+    PLANNED
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, s)| s.to_string())
 }
 
 /// Is this a known cause id (implemented or planned)?

@@ -184,7 +184,9 @@ pub fn scrubber_for(ev: &Evidence) -> Scrubber {
     let mut sc = Scrubber::default();
     // An unexpanded template is not a secret, and showing it is the diagnosis.
     let add = |sc: &mut Scrubber, v: &str| {
-        if !crate::token::credential::placeholder(v.trim()).is_some_and(|p| crate::token::credential::showable_placeholder(&p)) {
+        if !crate::token::credential::placeholder(v.trim())
+            .is_some_and(|p| crate::token::credential::showable_placeholder(&p))
+        {
             sc.add(v);
         }
     };

@@ -141,9 +141,17 @@ pub fn placeholder(value: &str) -> Option<String> {
         return Some(v.to_string());
     }
     // Sanitised recordings (HAR exports, bug reports) replace secrets with such markers.
-    if ["redacted", "removed", "sanitized", "sanitised", "hidden", "masked", "****"]
-        .iter()
-        .any(|m| lower.contains(m))
+    if [
+        "redacted",
+        "removed",
+        "sanitized",
+        "sanitised",
+        "hidden",
+        "masked",
+        "****",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
     {
         return Some(v.to_string());
     }
@@ -176,8 +184,17 @@ pub fn showable_placeholder(text: &str) -> bool {
         || text.starts_with("{{")
         || text.starts_with('<')
         || (text.starts_with('%') && text.ends_with('%'))
-        || matches!(l.as_str(), "undefined" | "null" | "none" | "nil" | "[object object]" | "true" | "false")
-        || (text.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c == '-') && (l.contains("your") || l.contains("here") || l.contains("insert") || l.contains("replace")))
+        || matches!(
+            l.as_str(),
+            "undefined" | "null" | "none" | "nil" | "[object object]" | "true" | "false"
+        )
+        || (text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c == '_' || c == '-')
+            && (l.contains("your")
+                || l.contains("here")
+                || l.contains("insert")
+                || l.contains("replace")))
 }
 
 /// Every formatting issue of a credential value (the part after the scheme).

@@ -3,10 +3,10 @@
 //! diagnosis of each, then shows the request succeeding with a fresh token.
 
 use super::{diagnose_and_print, runtime};
-use crate::out::outln;
 use crate::cli::{DemoArgs, Format};
 use crate::commands::check::live;
 use crate::exit::{self, CliError};
+use crate::out::outln;
 use authdoctor_core::model::{Header, RequestSpec};
 use authdoctor_core::time::now_unix;
 use serde_json::json;

@@ -1,8 +1,8 @@
 //! `authdoctor explain <id>` and `--list`: the cause catalogue's own documentation.
 
-use crate::out::outln;
 use crate::cli::ExplainArgs;
 use crate::exit::{self, CliError};
+use crate::out::outln;
 use authdoctor_core::causes::{self, CATALOGUE, PLANNED};
 
 pub fn run(args: ExplainArgs) -> Result<i32, CliError> {

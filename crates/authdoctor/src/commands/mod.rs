@@ -4,9 +4,9 @@ mod check;
 mod demo;
 mod explain;
 
-use crate::out::{out, outln};
 use crate::cli::{ColorChoice, Command, Format, OutputArgs, Parsed};
 use crate::exit::CliError;
+use crate::out::{out, outln};
 use authdoctor_core::causes;
 use authdoctor_core::evidence::Evidence;
 use authdoctor_core::report::{Report, human, json};

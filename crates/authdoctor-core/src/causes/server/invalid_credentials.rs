@@ -52,6 +52,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         // The server answered our scheme with the same scheme's challenge: it read and refused it.
         if c.param("error").is_some_and(|e| e == "invalid_token") || s == "Basic" || s == "Digest" {
             score = 72;
+        } else if s == "Bearer" && c.param("error").is_none() {
+            // RFC 6750 §3.1: no error code means the server saw no token, not a wrong one.
+            score = 35;
         }
         f = f.evidence(
             "response.header.www-authenticate",
@@ -70,7 +73,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         }
     }
     if let Some(m) = ev.error_message() {
-        score = score.max(65);
+        if score >= 60 {
+            score = score.max(65);
+        }
         f = f.evidence("response.body", format!("the server said: {m:?}"));
     }
     if let Some(b) = &ev.basic
@@ -115,6 +120,17 @@ mod tests {
             &[("WWW-Authenticate", "Basic realm=\"r\"")],
         );
         assert_eq!(ids(&ev), vec!["invalid-credentials"]);
+    }
+
+    #[test]
+    fn bare_bearer_challenge_is_low() {
+        let ev = evidence(
+            &[("Authorization", "Bearer abcdefgh")],
+            401,
+            &[("WWW-Authenticate", "Bearer")],
+        );
+        assert_eq!(super::check(&ev).unwrap().score, 35);
+        assert_eq!(ids(&ev)[0], "proxy-stripped-credentials");
     }
 
     #[test]

@@ -68,6 +68,10 @@ pub struct Evidence {
     pub basic: Option<BasicCredential>,
     /// The final response's `Date` against the local clock.
     pub server_clock: Option<ServerClock>,
+    /// Vendor knowledge-base entries the response matched.
+    pub vendor: Vec<crate::vendor::VendorMatch>,
+    /// The credential's provider and kind, recognised by its format.
+    pub key_format: Option<crate::vendor::KeyFormat>,
 }
 
 impl Evidence {
@@ -113,7 +117,19 @@ impl Evidence {
             let local = x.received_at.filter(|t| *t > 0).unwrap_or(now);
             (local > 0).then_some(ServerClock { date, local })
         });
+        let vendor = crate::vendor::analyse(&request, exchanges.last());
+        let key_format = authorization
+            .as_ref()
+            .map(|a| a.credential.trim().to_string())
+            .or_else(|| {
+                API_KEY_HEADERS
+                    .iter()
+                    .find_map(|h| request.headers.first(h).map(|v| v.trim().to_string()))
+            })
+            .and_then(|c| crate::vendor::key_format(&c));
         Evidence {
+            vendor,
+            key_format,
             request,
             exchanges,
             proxy,
@@ -142,9 +158,10 @@ impl Evidence {
         matches!(self.status(), Some(401 | 407))
     }
 
-    /// Any kind of auth rejection: 401, 403, 407.
+    /// Any kind of auth rejection: 401, 403, 407 — or a response whose body says
+    /// authentication failed although its status does not (Slack answers 200 `invalid_auth`).
     pub fn is_auth_failure(&self) -> bool {
-        matches!(self.status(), Some(401 | 403 | 407))
+        matches!(self.status(), Some(401 | 403 | 407)) || self.vendor.iter().any(|m| m.auth_failure)
     }
 
     /// The decoded JWT, when the credential is a well-formed JWS.

@@ -19,3 +19,4 @@ pub mod report;
 pub mod secret;
 pub mod time;
 pub mod token;
+pub mod vendor;

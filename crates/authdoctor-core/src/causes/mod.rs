@@ -115,9 +115,52 @@ pub static PLANNED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Run every rule and rank the findings, most likely first.
+/// Run every rule, fold in what vendor knowledge says, and rank, most likely first.
 pub fn diagnose(ev: &Evidence) -> Vec<Finding> {
-    rank(CATALOGUE.iter().filter_map(|c| (c.check)(ev)).collect())
+    let mut findings: Vec<Finding> = CATALOGUE.iter().filter_map(|c| (c.check)(ev)).collect();
+    merge_vendor(ev, &mut findings);
+    rank(findings)
+}
+
+/// A vendor entry confirms a rule's finding (adding the vendor's words and fix, and raising
+/// the score to the entry's), or stands as the finding for its cause when no rule saw it.
+fn merge_vendor(ev: &Evidence, findings: &mut Vec<Finding>) {
+    use crate::diagnosis::{Effort, Fix};
+    for m in &ev.vendor {
+        let Some(id) = CATALOGUE.iter().map(|c| c.id).find(|id| *id == m.cause) else {
+            continue;
+        };
+        let mut fix = Fix::new(
+            &format!("vendor:{}", m.entry),
+            m.fix_title.clone(),
+            Effort::Easy,
+        );
+        fix.steps = m.fix_steps.clone();
+        fix.command = m.command.clone();
+        let source = format!("vendor.{}", m.entry);
+        let text = format!("{}: {}", m.vendor, m.evidence);
+        match findings.iter_mut().find(|f| f.id == id) {
+            Some(f) => {
+                f.evidence.push(crate::diagnosis::EvidenceItem {
+                    text,
+                    source,
+                    fields: Default::default(),
+                });
+                f.fixes.insert(0, fix);
+                if m.score > f.score {
+                    *f = f.clone().with_score(m.score);
+                }
+            }
+            None => {
+                let title = format!("{} says: {}", m.vendor, m.evidence);
+                findings.push(
+                    Finding::new(id, title, m.score)
+                        .evidence(&source, text)
+                        .fix(fix),
+                );
+            }
+        }
+    }
 }
 
 /// The documentation of a cause (implemented or planned).

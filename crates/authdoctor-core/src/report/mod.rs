@@ -301,7 +301,11 @@ fn timeline(ev: &Evidence, j: &crate::token::jwt::Jwt) -> Timeline {
 impl Report {
     pub fn new(ev: &Evidence, findings: Vec<Finding>) -> Report {
         let last_status = ev.status().unwrap_or(0);
-        let outcome = Outcome::from_status(last_status);
+        let mut outcome = Outcome::from_status(last_status);
+        if outcome == Outcome::Ok && ev.is_auth_failure() {
+            // The status says success but the body says authentication failed (Slack's 200).
+            outcome = Outcome::Unauthorized;
+        }
         let request = RequestView {
             method: ev.request.method.clone(),
             url: redact_url(&ev.request.url),

@@ -9,7 +9,10 @@
 
 use crate::http::authorization::{self, AuthorizationHeader, BasicCredential};
 use crate::http::challenge::{self, Challenge};
-use crate::model::{Exchange, HarContext, HeaderList, ProxySetting, RequestSpec};
+use crate::model::{
+    ClientCertInfo, DnsInfo, Exchange, HarContext, HeaderList, NtpSample, ProbeResult,
+    ProxySetting, RequestSpec,
+};
 use crate::token::credential::{self, FormatIssue};
 use crate::token::jwt::{self, JwtAnalysis};
 
@@ -72,6 +75,21 @@ pub struct Evidence {
     pub vendor: Vec<crate::vendor::VendorMatch>,
     /// The credential's provider and kind, recognised by its format.
     pub key_format: Option<crate::vendor::KeyFormat>,
+
+    // Differential probes (issue 5), filled by the CLI with the `with_*` builders.
+    /// Every probe that ran, in a fixed order.
+    pub probes: Vec<ProbeResult>,
+    /// SNTP measurements against the `--ntp` servers.
+    pub ntp: Vec<NtpSample>,
+    /// What the request's host resolves to, against the profiles.
+    pub dns: Option<DnsInfo>,
+    /// The `--cert` client certificate, read locally.
+    pub client_cert: Option<ClientCertInfo>,
+
+    // Identity-provider evidence (issue 3), filled by the CLI with `with_idp`.
+    /// The issuer's discovery, keys and verdicts, the resource's metadata, introspection, and
+    /// every expectation with its source.
+    pub idp: Option<crate::idp::IdpEvidence>,
 }
 
 impl Evidence {
@@ -94,7 +112,14 @@ impl Evidence {
                 challenge::parse_challenges(&x.headers.all(name))
             })
             .unwrap_or_default();
-        let authorization = authorization::analyse(&request.headers.all("authorization"));
+        // A header the client computed itself (curl `--digest` answering a challenge) is not in
+        // the request as given, only on the hop that carried it: judge that one then.
+        let given = request.headers.all("authorization");
+        let authorization = if given.is_empty() {
+            last.and_then(|x| authorization::analyse(&x.request_headers.all("authorization")))
+        } else {
+            authorization::analyse(&given)
+        };
         let (format_issues, jwt, basic) = match &authorization {
             Some(a) => {
                 let cred = a.credential.as_str();
@@ -118,15 +143,26 @@ impl Evidence {
             (local > 0).then_some(ServerClock { date, local })
         });
         let vendor = crate::vendor::analyse(&request, exchanges.last());
+        // The credential alone, then with its scheme (Okta's `SSWS …`), then API-key headers,
+        // then credential-bearing query parameters (`?key=AIza…`).
+        let query_keys: Vec<String> = url::Url::parse(&request.url)
+            .map(|u| {
+                u.query_pairs()
+                    .filter(|(k, _)| crate::secret::is_sensitive_param(k))
+                    .map(|(_, v)| v.into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
         let key_format = authorization
-            .as_ref()
-            .map(|a| a.credential.trim().to_string())
-            .or_else(|| {
+            .iter()
+            .flat_map(|a| [a.credential.trim().to_string(), a.raw.trim().to_string()])
+            .chain(
                 API_KEY_HEADERS
                     .iter()
-                    .find_map(|h| request.headers.first(h).map(|v| v.trim().to_string()))
-            })
-            .and_then(|c| crate::vendor::key_format(&c));
+                    .filter_map(|h| request.headers.first(h).map(|v| v.trim().to_string())),
+            )
+            .chain(query_keys)
+            .find_map(|c| crate::vendor::key_format(&c));
         Evidence {
             vendor,
             key_format,
@@ -141,7 +177,66 @@ impl Evidence {
             jwt,
             basic,
             server_clock,
+            probes: Vec::new(),
+            ntp: Vec::new(),
+            dns: None,
+            client_cert: None,
+            idp: None,
         }
+    }
+
+    /// Attach the differential probes' results.
+    pub fn with_probes(mut self, probes: Vec<ProbeResult>) -> Self {
+        self.probes = probes;
+        self
+    }
+
+    /// Attach SNTP measurements.
+    pub fn with_ntp(mut self, ntp: Vec<NtpSample>) -> Self {
+        self.ntp = ntp;
+        self
+    }
+
+    /// Attach the DNS view of the request's host.
+    pub fn with_dns(mut self, dns: Option<DnsInfo>) -> Self {
+        self.dns = dns;
+        self
+    }
+
+    /// Attach what the `--cert` file holds.
+    pub fn with_client_cert(mut self, cert: Option<ClientCertInfo>) -> Self {
+        self.client_cert = cert;
+        self
+    }
+
+    /// Attach the identity-provider evidence.
+    pub fn with_idp(mut self, idp: Option<crate::idp::IdpEvidence>) -> Self {
+        self.idp = idp;
+        self
+    }
+
+    /// The probe named `name`, if it ran and got an answer.
+    pub fn probe(&self, name: &str) -> Option<&ProbeResult> {
+        self.probes.iter().find(|p| p.name == name)
+    }
+
+    /// True time by NTP (unix seconds) at the moment the response arrived, when `--ntp`
+    /// servers answered: the referee between the local clock and the server's.
+    pub fn ntp_time(&self) -> Option<i64> {
+        let (off, _) = self.ntp_offset()?;
+        let local = self.server_clock.map(|c| c.local).unwrap_or(self.now);
+        Some(local + off.round() as i64)
+    }
+
+    /// NTP's view of the local clock: the median offset (NTP minus local, seconds) of the
+    /// servers that answered, with how many did.
+    pub fn ntp_offset(&self) -> Option<(f64, usize)> {
+        let mut offs: Vec<f64> = self.ntp.iter().filter_map(|s| s.offset_seconds).collect();
+        if offs.is_empty() {
+            return None;
+        }
+        offs.sort_by(|a, b| a.total_cmp(b));
+        Some((offs[offs.len() / 2], offs.len()))
     }
 
     /// The response the user got (last hop).

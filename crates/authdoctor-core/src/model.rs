@@ -136,6 +136,12 @@ pub struct RequestSpec {
     pub location_trusted: bool,
     /// Non-fatal notes from input parsing (ignored flags, defaults applied).
     pub notes: Vec<String>,
+    /// curl's `--basic/--digest/--anyauth/…`: how `-u` credentials are sent. For Digest (and
+    /// `--anyauth` choosing it) the sender answers the server's challenge itself.
+    pub auth_method: crate::input::AuthMethod,
+    /// curl's `--aws-sigv4 provider1[:provider2[:region[:service]]]`: the sender signs the
+    /// request with AWS SigV4 (using the `-u KEY:SECRET` credentials) just before sending.
+    pub aws_sigv4: Option<String>,
 }
 
 impl RequestSpec {
@@ -246,4 +252,124 @@ pub struct HarContext {
     pub response_cookies: Vec<RecordedCookie>,
     /// Names of cookies set by earlier entries of the same host (a session the browser had).
     pub earlier_cookie_names: Vec<String>,
+}
+
+/// One differential probe (issue 5): the request sent again with exactly one thing changed —
+/// without its credentials, around the proxy, past the cache — or a side measurement (NTP,
+/// DNS, the client certificate file). Every probe run is listed in the report. URLs are stored
+/// redacted; `headers` is a summary of the response headers that tell layers apart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProbeResult {
+    /// Stable name: `without-credentials`, `direct`, `cache-bust`, `ntp`, `dns`,
+    /// `client-certificate`, `tls-direct`.
+    pub name: String,
+    /// What the probe changed relative to the user's request, in words.
+    pub changed: String,
+    /// Where it went (redacted); empty for local checks.
+    pub url: String,
+    /// The final status it got, when it was an HTTP request that was answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Response headers that tell layers apart (`WWW-Authenticate`, `Via`, `X-Cache*`, `Age`,
+    /// `Date`, `X-Client-Verify`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<Header>,
+    /// Did it get a different answer from the user's request (status, challenge or cache
+    /// verdict)? `None` when that does not apply or is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differs: Option<bool>,
+    /// One line: what came back and what it shows.
+    pub verdict: String,
+    pub elapsed_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ProbeResult {
+    pub fn new(name: &str, changed: impl Into<String>, url: impl Into<String>) -> Self {
+        ProbeResult {
+            name: name.to_string(),
+            changed: changed.into(),
+            url: url.into(),
+            status: None,
+            headers: Vec::new(),
+            differs: None,
+            verdict: String::new(),
+            elapsed_ms: 0.0,
+            error: None,
+        }
+    }
+}
+
+/// One SNTP measurement against a `--ntp` server.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NtpSample {
+    /// `host:port` as given.
+    pub server: String,
+    /// NTP time minus local time, seconds (positive: the local clock is behind).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset_seconds: Option<f64>,
+    /// Round-trip delay, milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stratum: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A profile whose hosts resolve to an address the request's host also resolves to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DnsProfileMatch {
+    pub profile: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The profile's host that resolves to the shared addresses.
+    pub host: String,
+    pub shared: Vec<String>,
+}
+
+/// What the request's host resolves to, and how that relates to the configured profiles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct DnsInfo {
+    pub host: String,
+    pub addresses: Vec<String>,
+    /// The name is pinned in the hosts file (`/etc/hosts`).
+    pub hosts_file: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The profile selected for this request and its environment label, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// Other profiles whose hosts share an address with the request's host.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<DnsProfileMatch>,
+}
+
+/// The client certificate given with `--cert`, read locally.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct ClientCertInfo {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
+    /// Extended key usage: `Some(false)` when the EKU extension is present without clientAuth.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_auth: Option<bool>,
+    /// The EKU purposes listed, e.g. `serverAuth`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<String>,
+    /// The private key (`--key`) belongs to the certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_matches: Option<bool>,
+    /// Why the file could not be read or parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

@@ -15,6 +15,9 @@
 //! builds its client in microseconds.
 
 pub mod demo;
+pub(crate) mod digest;
+pub mod idp;
+pub mod probes;
 pub mod send;
 pub mod tls;
 

@@ -438,6 +438,8 @@ pub fn build_client_for_bench(with_tls: bool) -> Result<Client, NetError> {
 /// Send `spec`, following redirects up to `opts.max_hops`, and return one [`Exchange`] per hop.
 /// An error means not even the first hop got an answer, or a later hop failed outright; in the
 /// latter case the hops so far are lost, so callers wanting them should use a smaller budget.
+/// With `--digest`/`--anyauth` (`spec.auth_method`) a 401 challenge is answered on a further
+/// hop to the same URL, as curl does (see `crate::digest` for the bounds).
 pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange>, NetError> {
     let started = Instant::now();
     let max_time = spec.transport.max_time.unwrap_or(opts.max_time);
@@ -482,10 +484,16 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
     let mut body_dropped: Option<String> = None;
     let mut downgraded = false;
     let mut hops: Vec<Exchange> = Vec::new();
+    // `--digest`/`--anyauth`: the answer to the server's challenge, sent on the next hop.
+    let mut challenge = crate::digest::ChallengeState::default();
+    let mut answer: Option<String> = None;
 
     loop {
-        let (sent, dropped) =
+        let (mut sent, dropped) =
             hop_headers(spec, &original, &url, downgraded, body_dropped.as_deref());
+        if let Some(a) = &answer {
+            sent.push(Header::new("Authorization", a.clone()));
+        }
         let header_map = to_header_map(&sent)?;
         let client = clients.for_url(&url)?;
         let remaining = max_time.checked_sub(started.elapsed()).unwrap_or_default();
@@ -548,6 +556,12 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
         if hops.len() > opts.max_hops {
             break;
         }
+        if let Some(last) = hops.last()
+            && let Some(a) = challenge.answer(spec, last, &url, body.as_deref().unwrap_or(b""))
+        {
+            answer = Some(a);
+            continue;
+        }
         let Some(next) = next_hop(
             status.as_u16(),
             &method,
@@ -573,6 +587,8 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
         }
         method = next.method;
         url = next.url;
+        challenge.reset();
+        answer = None;
         // Credentials in a Location header are not used (they would bypass the dropping rules).
         let _ = url_credentials(&mut url);
     }

@@ -26,6 +26,41 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Run the diagnosis against an in-process demo API and issuer on 127.0.0.1.
     Demo(DemoArgs),
+    /// Show profiles and configuration: every effective value and which source won.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Obtain, show or revoke a profile's access token (cached per profile, mode 0600).
+    #[command(subcommand)]
+    Token(crate::commands::token::TokenCommand),
+    /// Run a command with a fresh token in environment variables (never on its command line).
+    Exec(crate::commands::exec::ExecArgs),
+    /// A local reverse proxy that injects a fresh Authorization header into every request.
+    Proxy(crate::commands::proxy::ProxyArgs),
+    /// Find the smallest set of the profile's scopes with which a request succeeds.
+    Scopes(crate::commands::scopes::ScopesArgs),
+    /// Check the lifetimes of every profile's tokens and credentials (exit code + JSON for CI).
+    Watch(crate::commands::watch::WatchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every effective value of a profile, where it came from, and what it overrode.
+    Show(ConfigShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    /// Profile name (default: AUTHDOCTOR_PROFILE, the profile matching --host, default_profile).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Pick the profile whose api_base/hosts match this host (as `check` does with its URL).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Project config file (default: authdoctor.toml in this directory or the nearest parent).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -86,14 +121,61 @@ pub struct CheckArgs {
     /// With --har: send the recorded request again instead of analysing the recording.
     #[arg(long, requires = "har")]
     pub replay: bool,
-    /// Allow sending a non-idempotent request (POST, PUT, PATCH, DELETE) again (with --replay).
+    /// Allow sending a non-idempotent request (POST, PUT, PATCH, DELETE) again (with --replay),
+    /// and probing it (the differential probes send it again).
     #[arg(long)]
     pub allow_replay: bool,
+    /// An NTP server to compare clocks with, HOST[:PORT] (repeatable): says which clock is off.
+    #[arg(long = "ntp", value_name = "HOST[:PORT]", help_heading = "Probes")]
+    pub ntp: Vec<String>,
+    /// Do not run the differential probes (without credentials, direct, cache-bust, DNS).
+    #[arg(long, help_heading = "Probes")]
+    pub no_probes: bool,
+    #[command(flatten)]
+    pub idp: IdpArgs,
+    /// Apply the automatic fixes of the diagnosis, send the request again and report before and
+    /// after; exit 0 only when the re-sent request succeeds. New tokens come from --profile.
+    #[arg(long, help_heading = "Fix")]
+    pub fix: bool,
 
     #[command(flatten)]
     pub curl_flags: CurlFlags,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Identity-provider checks (issue 3): the token against its issuer and the API's expectations.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Issuer")]
+pub struct IdpArgs {
+    /// The issuer to check the token against (default: the token's iss, else the profile's).
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The audience the API expects (repeatable: any one).
+    #[arg(long = "expect-aud", value_name = "AUD")]
+    pub expect_aud: Vec<String>,
+    /// The issuer the API trusts (repeatable: any one).
+    #[arg(long = "expect-iss", value_name = "ISS")]
+    pub expect_iss: Vec<String>,
+    /// A scope the API requires (repeatable: all of them).
+    #[arg(long = "expect-scope", value_name = "SCOPE")]
+    pub expect_scope: Vec<String>,
+    /// Environment variable holding the HS256/384/512 secret, to verify HS* tokens.
+    #[arg(long = "hs-secret-env", value_name = "VAR")]
+    pub hs_secret_env: Option<String>,
+    /// Fetch discovery/JWKS/metadata over plain http from hosts other than loopback.
+    #[arg(long)]
+    pub allow_http_issuer: bool,
+    /// The profile with this API's expectations (default: chosen by the request's host).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Write an evidence bundle for the API owner (redacted request/response, verification
+    /// results, clocks) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<String>,
+    /// Do not contact the issuer or fetch the resource's metadata.
+    #[arg(long)]
+    pub no_issuer: bool,
 }
 
 /// curl's options, same names and meaning.

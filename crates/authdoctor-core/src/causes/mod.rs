@@ -7,8 +7,10 @@
 //! rename one. Adding a cause = adding a file and one line in [`CATALOGUE`].
 
 pub mod header;
+pub mod idp;
 pub mod server;
 pub mod session;
+pub mod sigv4;
 pub mod token;
 pub mod transport;
 
@@ -43,77 +45,40 @@ pub static CATALOGUE: &[Cause] = &[
     cause!(token::token_truncated),
     cause!(header::basic_encoding),
     cause!(header::scheme_mismatch),
+    cause!(header::digest_failure),
+    cause!(idp::signature_invalid),
     cause!(token::token_expired),
     cause!(token::token_not_yet_valid),
     cause!(token::wrong_token_type),
     cause!(token::insufficient_scope),
+    cause!(idp::token_revoked),
+    cause!(idp::issuer_mismatch),
+    cause!(idp::audience_mismatch),
     cause!(server::clock_skew),
     cause!(transport::redirect_dropped_credentials),
     cause!(transport::cached_401),
     cause!(transport::proxy_stripped_credentials),
+    cause!(transport::client_certificate),
+    cause!(server::ip_not_allowed),
     cause!(session::session_expired),
+    cause!(server::mfa_required),
+    cause!(server::invalid_client),
+    cause!(server::account_disabled),
+    cause!(server::environment_mismatch),
+    cause!(sigv4::sigv4_expired_token),
+    cause!(sigv4::sigv4_request_time_skewed),
+    cause!(sigv4::sigv4_signature_mismatch),
     cause!(server::forbidden_not_unauthenticated),
     cause!(server::invalid_credentials),
+    cause!(idp::server_rejected_valid_credentials),
 ];
 
 /// Ids reserved for causes that later work will detect. Listed so the id set stays coherent
 /// (and so `explain --list` can say what is coming); they never produce findings today.
-pub static PLANNED: &[(&str, &str)] = &[
-    (
-        "audience-mismatch",
-        "The token was minted for another API (aud)",
-    ),
-    (
-        "issuer-mismatch",
-        "The token comes from an issuer the API does not trust (iss)",
-    ),
-    (
-        "signature-invalid",
-        "The token's signature does not verify against the issuer's keys",
-    ),
-    ("token-revoked", "The token was revoked before it expired"),
-    (
-        "invalid-client",
-        "The client id or secret was rejected by the token endpoint",
-    ),
-    (
-        "account-disabled",
-        "The user, key or account is disabled or suspended",
-    ),
-    (
-        "client-certificate",
-        "A client certificate was required, missing, expired or untrusted",
-    ),
-    (
-        "ip-not-allowed",
-        "The caller's IP address is not on the allowlist",
-    ),
-    (
-        "environment-mismatch",
-        "A credential from one environment was used against another",
-    ),
-    (
-        "credentials-in-wrong-place",
-        "The credential was sent where the API does not read it",
-    ),
-    (
-        "digest-failure",
-        "HTTP Digest authentication failed (stale nonce, algorithm, qop, password)",
-    ),
-    (
-        "sigv4-signature-mismatch",
-        "The AWS SigV4 signature does not match the server's",
-    ),
-    (
-        "sigv4-request-time-skewed",
-        "The AWS SigV4 request time is more than 15 minutes off",
-    ),
-    ("sigv4-expired-token", "The AWS session token has expired"),
-    (
-        "server-rejected-valid-credentials",
-        "Every check passes, yet the server rejects the credential",
-    ),
-];
+pub static PLANNED: &[(&str, &str)] = &[(
+    "credentials-in-wrong-place",
+    "The credential was sent where the API does not read it",
+)];
 
 /// Run every rule, fold in what vendor knowledge says, and rank, most likely first.
 pub fn diagnose(ev: &Evidence) -> Vec<Finding> {

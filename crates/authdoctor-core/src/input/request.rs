@@ -24,7 +24,10 @@ impl CurlOptions {
     /// options into [`crate::model::TransportOptions`]. User-given headers win over generated
     /// ones, as in curl.
     pub fn into_request(self) -> Result<RequestSpec, InputError> {
-        let mut spec = RequestSpec::default();
+        let mut spec = RequestSpec {
+            auth_method: self.auth_method,
+            ..RequestSpec::default()
+        };
         let mut notes: Vec<String> = Vec::new();
 
         let raw_url = self
@@ -165,13 +168,8 @@ impl CurlOptions {
         spec.follow_redirects = self.location || self.location_trusted;
         spec.location_trusted = self.location_trusted;
 
-        if self.aws_sigv4.is_some() {
-            notes.push(
-                "curl would sign this request with AWS Signature V4 (--aws-sigv4); authdoctor \
-                 sends it unsigned"
-                    .to_string(),
-            );
-        }
+        // Signed at the sending edge, with the clock of the moment (see `crate::sigv4`).
+        spec.aws_sigv4 = self.aws_sigv4.clone();
         let (flags, other): (Vec<String>, Vec<String>) =
             self.ignored.into_iter().partition(|s| s.starts_with('-'));
         if !flags.is_empty() {
@@ -231,6 +229,10 @@ impl CurlOptions {
                 "-u gave no password: curl would prompt for one; an empty password is assumed"
                     .to_string(),
             );
+        }
+        if self.aws_sigv4.is_some() {
+            // With --aws-sigv4, curl reads -u as ACCESS_KEY_ID:SECRET_ACCESS_KEY for signing.
+            return None;
         }
         if self.auth_method != AuthMethod::Basic {
             notes.push(format!(

@@ -95,6 +95,8 @@ pub fn render(report: &Report, color: bool) -> String {
     for (i, x) in report.exchanges.iter().enumerate() {
         exchange(&mut out, &p, i, report.exchanges.len(), x);
     }
+    probes(&mut out, &p, report);
+    issuer(&mut out, &p, report);
     if !report.request.notes.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold("Notes"));
         for n in &report.request.notes {
@@ -317,5 +319,147 @@ fn exchange(out: &mut String, p: &Painter, i: usize, n: usize, x: &ExchangeView)
                 "not requested"
             }
         );
+    }
+}
+
+/// The "Probes" section: every differential probe, what it changed and what came back, then
+/// the clock, DNS and client-certificate measurements.
+fn probes(out: &mut String, p: &Painter, report: &Report) {
+    if report.probes.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", p.bold("Probes"));
+    for pr in &report.probes {
+        let mark = match pr.differs {
+            Some(true) => p.yellow("≠"),
+            Some(false) => p.dim("="),
+            None => p.dim("·"),
+        };
+        let status = pr.status.map(|s| format!(" → {s}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {mark} {} {}{status} {}",
+            p.bold(&pr.name),
+            pr.changed,
+            p.dim(&format!("· {:.0} ms", pr.elapsed_ms))
+        );
+        if !pr.url.is_empty() {
+            let _ = writeln!(out, "      {} {}", p.dim("to:"), pr.url);
+        }
+        for h in &pr.headers {
+            let _ = writeln!(out, "      {}: {}", h.name, h.value);
+        }
+        if !pr.verdict.is_empty() {
+            let _ = writeln!(out, "      {}", pr.verdict);
+        }
+        if let Some(e) = &pr.error {
+            let _ = writeln!(out, "      {} {e}", p.yellow("error:"));
+        }
+    }
+}
+
+/// The "Issuer" section (issue 3): what the issuer and the resource publish, the signature
+/// verdict, each expectation with its source, and every fetch made.
+fn issuer(out: &mut String, p: &Painter, report: &Report) {
+    let Some(i) = &report.issuer else { return };
+    let _ = writeln!(out, "\n{}", p.bold("Issuer"));
+    if let Some(pr) = &i.raw.primary {
+        let _ = writeln!(out, "  {} ({})", p.bold(&pr.issuer), pr.source);
+        if let Some(j) = &pr.jwks_uri {
+            let refetch = if pr.refetched {
+                ", fetched twice: kid unknown"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "    jwks: {j} → kids [{}]{refetch}",
+                pr.kids.join(", ")
+            );
+        }
+        for e in pr.discovery_error.iter().chain(pr.jwks_error.iter()) {
+            let _ = writeln!(out, "    {} {e}", p.yellow("error:"));
+        }
+    }
+    for o in &i.raw.others {
+        let _ = writeln!(
+            out,
+            "  also consulted {} ({}): kids [{}]",
+            o.issuer,
+            o.source,
+            o.kids.join(", ")
+        );
+    }
+    if let Some(s) = &i.signature {
+        let mark = if s.verified() {
+            p.green("✓")
+        } else {
+            p.red("✗")
+        };
+        let _ = writeln!(out, "  {mark} signature: {}", s.text);
+    }
+    for c in &i.claims {
+        let mark = if c.ok() { p.green("✓") } else { p.red("✗") };
+        let _ = writeln!(out, "  {mark} {}", c.describe());
+    }
+    if let (Some(m), Some(f)) = (&i.raw.metadata, &i.raw.metadata_fetch) {
+        let _ = writeln!(
+            out,
+            "  resource metadata {}: resource {}, authorization_servers [{}], scopes_supported [{}]",
+            f.url,
+            m.resource.as_deref().unwrap_or("-"),
+            m.authorization_servers
+                .clone()
+                .unwrap_or_default()
+                .join(", "),
+            m.scopes_supported.clone().unwrap_or_default().join(", ")
+        );
+    }
+    if let Some(x) = &i.raw.introspection {
+        let _ = writeln!(
+            out,
+            "  introspection: active {}, client_id {}, scope {}, exp {}",
+            x.active
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "?".into()),
+            x.client_id.as_deref().unwrap_or("-"),
+            x.scope.as_deref().unwrap_or("-"),
+            x.exp.map(|e| e.to_string()).unwrap_or_else(|| "-".into())
+        );
+    }
+    for e in i
+        .raw
+        .metadata_error
+        .iter()
+        .chain(i.raw.introspection_error.iter())
+    {
+        let _ = writeln!(out, "  {} {e}", p.yellow("error:"));
+    }
+    let fetches: Vec<_> = i
+        .raw
+        .primary
+        .iter()
+        .chain(i.raw.others.iter())
+        .flat_map(|pr| pr.fetches.iter())
+        .chain(i.raw.metadata_fetch.iter())
+        .chain(i.raw.introspection_fetch.iter())
+        .collect();
+    for f in fetches {
+        let status = f
+            .status
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "-".into());
+        let cache = if f.from_cache { " (cache)" } else { "" };
+        let _ = writeln!(
+            out,
+            "    {} {} {} {}{cache}",
+            p.dim(&f.what),
+            f.url,
+            status,
+            p.dim(&format!("{:.0} ms", f.elapsed_ms))
+        );
+    }
+    for n in &i.raw.notes {
+        let _ = writeln!(out, "  - {n}");
     }
 }

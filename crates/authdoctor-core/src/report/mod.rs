@@ -10,7 +10,10 @@ pub mod json;
 
 use crate::diagnosis::{Finding, Outcome};
 use crate::evidence::Evidence;
-use crate::model::{DroppedHeader, Header, HeaderList, InputOrigin, ProxySetting, TlsInfo};
+use crate::model::{
+    ClientCertInfo, DnsInfo, DroppedHeader, Header, HeaderList, InputOrigin, NtpSample,
+    ProxySetting, TlsInfo,
+};
 use crate::secret::{Scrubber, redact, redact_header_value, redact_url};
 use crate::token::jwt::JwtAnalysis;
 use serde::Serialize;
@@ -117,8 +120,42 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock: Option<ClockView>,
     pub findings: Vec<Finding>,
+    /// Differential probes (issue 5): each one, what it changed and what came back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<ProbeView>,
+    /// SNTP measurements (`--ntp`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ntp: Vec<NtpSample>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsInfo>,
+    /// The `--cert` file as read locally.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<ClientCertInfo>,
+    /// Identity-provider evidence (issue 3): discovery, keys and the signature verdict, the
+    /// resource's RFC 9728 metadata, introspection, expectations with their sources, and each
+    /// claim compared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<crate::idp::IdpEvidence>,
     #[serde(skip)]
     scrubber: Scrubber,
+}
+
+/// A probe as shown: [`crate::model::ProbeResult`] with its URL and headers redacted.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeView {
+    pub name: String,
+    pub changed: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<HeaderView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differs: Option<bool>,
+    pub verdict: String,
+    pub elapsed_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 fn headers_view(h: &[Header]) -> Vec<HeaderView> {
@@ -198,6 +235,14 @@ pub fn scrubber_for(ev: &Evidence) -> Scrubber {
         // The credential after the scheme, and cookie values one by one.
         if let Some((_, cred)) = h.value.trim().split_once([' ', '\t']) {
             add(&mut sc, cred.trim());
+        }
+        if crate::sigv4::parse::is_sigv4_authorization(&h.value) {
+            // SigV4's `;` separates signed header names, not cookies: only the signature is
+            // secret-like; the key id and scope are evidence.
+            if let Ok((.., sig)) = crate::sigv4::parse::parse_authorization(&h.value) {
+                sc.add(&sig);
+            }
+            continue;
         }
         for pair in h.value.split(';') {
             if let Some((_, v)) = pair.split_once('=') {
@@ -305,6 +350,10 @@ impl Report {
         if outcome == Outcome::Ok && ev.is_auth_failure() {
             // The status says success but the body says authentication failed (Slack's 200).
             outcome = Outcome::Unauthorized;
+        } else if outcome == Outcome::Error && findings.first().is_some_and(|f| f.score >= 40) {
+            // A 400 from a token endpoint (`invalid_client`, AADSTS…) or a TLS layer's 400
+            // (no client certificate) is an authentication failure with a diagnosis.
+            outcome = Outcome::Unauthorized;
         }
         let request = RequestView {
             method: ev.request.method.clone(),
@@ -351,6 +400,38 @@ impl Report {
                 offset_seconds: c.offset(),
             }),
             findings,
+            probes: ev
+                .probes
+                .iter()
+                .map(|p| ProbeView {
+                    name: p.name.clone(),
+                    changed: p.changed.clone(),
+                    url: redact_url(&p.url),
+                    status: p.status,
+                    headers: headers_view(&p.headers),
+                    differs: p.differs,
+                    verdict: p.verdict.clone(),
+                    elapsed_ms: p.elapsed_ms,
+                    error: p.error.clone(),
+                })
+                .collect(),
+            ntp: ev.ntp.clone(),
+            dns: ev.dns.clone(),
+            client_certificate: ev.client_cert.clone(),
+            issuer: ev.idp.clone().map(|mut i| {
+                for f in i
+                    .raw
+                    .primary
+                    .iter_mut()
+                    .chain(i.raw.others.iter_mut())
+                    .flat_map(|p| p.fetches.iter_mut())
+                    .chain(i.raw.metadata_fetch.iter_mut())
+                    .chain(i.raw.introspection_fetch.iter_mut())
+                {
+                    f.url = redact_url(&f.url);
+                }
+                i
+            }),
             scrubber: scrubber_for(ev),
         }
     }

@@ -9,6 +9,9 @@ use authdoctor_core::input::curl::parse_curl_line;
 use authdoctor_core::input::har::parse_har;
 use authdoctor_core::model::RequestSpec;
 use authdoctor_core::time::now_unix;
+use authdoctor_net::probes::{
+    ProbeOptions, ProfileHost as ProbeHost, ProfileHosts, host_of, send_with_probes,
+};
 use authdoctor_net::send::{SendOptions, effective_proxy};
 use authdoctor_net::tls::send_and_inspect;
 use clap::ArgMatches;
@@ -18,6 +21,7 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
     if let Some(path) = args.har.clone() {
         return run_har(&args, &path);
     }
+    let flags = ProbeFlags::of(&args);
     let opts = match &args.curl {
         Some(line) => {
             if !args.curl_flags.header.is_empty()
@@ -53,15 +57,129 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
     if args.curl.is_some() {
         spec.origin = authdoctor_core::model::InputOrigin::CurlLine;
     }
-    let ev = runtime()?.block_on(live(spec))?;
+    sign_aws_sigv4(&mut spec)?;
+    let probes = probe_options(&flags, &spec);
+    if args.fix {
+        // The verified-fix loop (issue 4): diagnose, apply, re-send, report before/after.
+        return super::fix::run(
+            spec,
+            probes,
+            super::fix::FixOptions {
+                profile: args.idp.profile.clone(),
+                idp: args.idp.clone(),
+                allow_replay: args.allow_replay,
+                format: args.output.format,
+                color: args.output.color,
+            },
+        );
+    }
+    // Issue 3: the issuer and resource fetches run concurrently with the request.
+    let ev = super::idp::live_with_issuer(spec, probes, &args.idp)?;
     let report = diagnose_and_print(&ev, &args.output, false);
+    super::idp::write_bundle(&args.idp, &ev, &report)?;
     Ok(exit::for_outcome(report.outcome))
+}
+
+/// `--aws-sigv4`: sign now, at the edge, with the current clock and the AWS variables of the
+/// environment (core stays pure and takes both as arguments).
+fn sign_aws_sigv4(spec: &mut RequestSpec) -> Result<(), CliError> {
+    if spec.aws_sigv4.is_none() {
+        return Ok(());
+    }
+    let var = |n: &str| std::env::var(n).ok();
+    let env = authdoctor_core::sigv4::curl::EnvCredentials {
+        access_key_id: var("AWS_ACCESS_KEY_ID"),
+        secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
+        session_token: var("AWS_SESSION_TOKEN"),
+    };
+    authdoctor_core::sigv4::curl::apply(spec, &env, now_unix())
+        .map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// The probe flags of `check`, kept apart from the curl flags (which are consumed).
+struct ProbeFlags {
+    no_probes: bool,
+    allow_replay: bool,
+    ntp: Vec<String>,
+}
+
+impl ProbeFlags {
+    fn of(args: &CheckArgs) -> Self {
+        ProbeFlags {
+            no_probes: args.no_probes,
+            allow_replay: args.allow_replay,
+            ntp: args.ntp.clone(),
+        }
+    }
+}
+
+/// The probes `check` runs: on unless `--no-probes`; `--ntp` servers; the profiles' hosts for
+/// the DNS comparison (a config that cannot be read only disables that comparison).
+fn probe_options(p: &ProbeFlags, spec: &RequestSpec) -> ProbeOptions {
+    ProbeOptions {
+        enabled: !p.no_probes,
+        allow_replay: p.allow_replay,
+        ntp_servers: p.ntp.clone(),
+        profiles: profile_hosts(spec),
+        ..Default::default()
+    }
+}
+
+/// The selected profile's environment and every other profile's hosts (api_base + hosts).
+fn profile_hosts(spec: &RequestSpec) -> Option<ProfileHosts> {
+    let layers = super::config::layers(None).ok()?;
+    let host = host_of(&spec.url);
+    let eff = authdoctor_core::profile::resolve(&layers, None, host.as_deref()).ok()?;
+    let mut out = ProfileHosts {
+        selected: eff.name.clone(),
+        environment: eff.str("environment").map(str::to_string),
+        others: Vec::new(),
+    };
+    let files = [layers.user.as_ref(), layers.project.as_ref()];
+    for (_, file) in files.into_iter().flatten() {
+        for (name, p) in &file.profiles {
+            if Some(name) == eff.name.as_ref() {
+                continue;
+            }
+            let mut hosts: Vec<String> = p.hosts.clone().unwrap_or_default();
+            if let Some(h) = p.api_base.as_deref().and_then(host_of) {
+                hosts.push(h);
+            }
+            out.others.push(ProbeHost {
+                profile: name.clone(),
+                environment: p.environment.clone(),
+                hosts,
+            });
+        }
+    }
+    Some(out)
 }
 
 /// Send the request (and inspect TLS alongside) and collect the evidence.
 pub(crate) async fn live(spec: RequestSpec) -> Result<Evidence, CliError> {
+    live_probed(spec, None).await
+}
+
+/// [`live`], with the differential probes running concurrently when `probes` is given.
+pub(crate) async fn live_probed(
+    spec: RequestSpec,
+    probes: Option<ProbeOptions>,
+) -> Result<Evidence, CliError> {
     let proxy = effective_proxy(&spec);
-    let (sent, inspection) = send_and_inspect(&spec, &SendOptions::default()).await;
+    let (sent, inspection, extra) = match probes {
+        Some(p) => {
+            let r = send_with_probes(&spec, &SendOptions::default(), &p).await;
+            (
+                r.sent,
+                r.inspection,
+                Some((r.probes, r.ntp, r.dns, r.client_cert)),
+            )
+        }
+        None => {
+            let (sent, inspection) = send_and_inspect(&spec, &SendOptions::default()).await;
+            (sent, inspection, None)
+        }
+    };
     let exchanges = match sent {
         Ok(x) => x,
         Err(e) => {
@@ -80,7 +198,15 @@ pub(crate) async fn live(spec: RequestSpec) -> Result<Evidence, CliError> {
             return Err(e.into());
         }
     };
-    Ok(Evidence::new(spec, exchanges, proxy, None, now_unix()))
+    let ev = Evidence::new(spec, exchanges, proxy, None, now_unix());
+    Ok(match extra {
+        Some((probes, ntp, dns, cert)) => ev
+            .with_probes(probes)
+            .with_ntp(ntp)
+            .with_dns(dns)
+            .with_client_cert(cert),
+        None => ev,
+    })
 }
 
 /// Headers that describe one connection, not the request: a replay lets the client set them.
@@ -115,7 +241,8 @@ fn run_har(args: &CheckArgs, path: &str) -> Result<i32, CliError> {
                 spec.headers.retain(|h| {
                     !CONNECTION_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
                 });
-                rt.block_on(live(spec))?
+                let probes = probe_options(&ProbeFlags::of(args), &spec);
+                rt.block_on(live_probed(spec, Some(probes)))?
             }
             None => {
                 let ctx = har.context(i);

@@ -1,8 +1,16 @@
 //! One module per command. Each returns its exit code or a [`CliError`] for `exit` to render.
 
 mod check;
+mod config;
 mod demo;
+pub(crate) mod exec;
 mod explain;
+mod fix;
+mod idp;
+pub(crate) mod proxy;
+pub(crate) mod scopes;
+pub(crate) mod token;
+pub(crate) mod watch;
 
 use crate::cli::{ColorChoice, Command, Format, OutputArgs, Parsed};
 use crate::exit::CliError;
@@ -23,6 +31,12 @@ pub fn run(p: Parsed) -> Result<i32, CliError> {
         }
         Command::Explain(args) => explain::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Config(crate::cli::ConfigCommand::Show(args)) => config::show(args),
+        Command::Token(cmd) => token::run(cmd),
+        Command::Exec(args) => exec::run(args),
+        Command::Proxy(args) => proxy::run(args),
+        Command::Scopes(args) => scopes::run(args),
+        Command::Watch(args) => watch::run(args),
     }
 }
 

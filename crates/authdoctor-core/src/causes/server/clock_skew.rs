@@ -13,12 +13,15 @@
 //!
 //! ## Evidence used
 //! - the final response's `Date` header against the local clock when it arrived (1 s resolution);
-//! - the token's time claims, judged by both clocks.
+//! - the token's time claims, judged by both clocks;
+//! - SNTP measurements from the `--ntp` servers (offset and round-trip delay): the referee
+//!   that says *which* clock is off — the local one, the server's, or the NTP server itself
+//!   when it disagrees with both.
 //!
 //! ## Fix
 //! Synchronise the clock that is off (`timedatectl set-ntp true`, `chronyc makestep`); judge
-//! token lifetimes by the server's clock (authdoctor does). An NTP comparison that says *which*
-//! clock is wrong arrives with the clock probe.
+//! token lifetimes by the server's clock (authdoctor does). `--ntp pool.ntp.org` adds an
+//! independent clock and names the one that is wrong.
 //!
 //! ## Example
 //! ```text
@@ -46,21 +49,64 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let c = ev.server_clock?;
     let off = c.offset();
     // Beyond a year apart, one side is a placeholder timestamp (synthetic HARs), not a clock.
-    if off.abs() < THRESHOLD || off.abs() > 366 * 86_400 {
+    if off.abs() > 366 * 86_400 {
         return None;
     }
-    let who = if off > 0 {
-        format!(
-            "The server's clock is {} ahead of the local clock",
-            human_duration(off)
-        )
-    } else {
-        format!(
-            "The server's clock is {} behind the local clock",
-            human_duration(off)
-        )
+    // NTP, when asked for, referees: offsets of each clock against true time.
+    let ntp = ev.ntp_offset();
+    let (local_off, server_off) = match ntp {
+        Some((n, _)) => {
+            let n = n.round() as i64;
+            (Some(-n), Some(off - n))
+        }
+        None => (None, None),
     };
-    let mut score: u8 = if off.abs() > 300 { 55 } else { 35 };
+    let ntp_disagrees = ntp.is_some_and(|(n, _)| n.abs() >= THRESHOLD as f64);
+    if off.abs() < THRESHOLD && !ntp_disagrees {
+        return None;
+    }
+    let behind_ahead = |x: i64| if x > 0 { "ahead" } else { "behind" };
+    let who = match (local_off, server_off) {
+        (Some(l), Some(sv))
+            if l.abs() >= THRESHOLD && sv.abs() >= THRESHOLD && off.abs() < THRESHOLD =>
+        {
+            format!(
+                "The NTP server disagrees with both the local clock and the server's by {}: the NTP server is off",
+                human_duration(l)
+            )
+        }
+        (Some(l), Some(sv)) if l.abs() >= THRESHOLD && sv.abs() >= THRESHOLD => format!(
+            "Both clocks are off: the server's is {} {} of NTP time, the local one {} {}",
+            human_duration(sv),
+            behind_ahead(sv),
+            human_duration(l),
+            behind_ahead(l)
+        ),
+        (Some(_), Some(sv)) if sv.abs() >= THRESHOLD => format!(
+            "The server's clock is {} {} (NTP agrees with the local clock)",
+            human_duration(sv),
+            behind_ahead(sv)
+        ),
+        (Some(l), Some(_)) if l.abs() >= THRESHOLD => format!(
+            "The local clock is {} {} (NTP agrees with the server's clock)",
+            human_duration(l),
+            behind_ahead(l)
+        ),
+        _ => format!(
+            "The server's clock is {} {} of the local clock",
+            human_duration(off),
+            behind_ahead(off)
+        ),
+    };
+    let server_is_off = server_off.is_some_and(|s| s.abs() >= THRESHOLD);
+    let ntp_is_off = off.abs() < THRESHOLD && ntp_disagrees;
+    let mut score: u8 = if ntp_is_off {
+        15
+    } else if off.abs() > 300 {
+        55
+    } else {
+        35
+    };
     let mut f = Finding::new(ID, who, 0).evidence_with(
         "response.header.date",
         format!(
@@ -70,6 +116,28 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         ),
         json!({ "server_date": c.date, "local": c.local, "offset_seconds": off }),
     );
+    for s in &ev.ntp {
+        match (s.offset_seconds, &s.error) {
+            (Some(o), _) => {
+                f = f.evidence_with(
+                    "ntp",
+                    format!(
+                        "NTP {}: local clock {} {} (offset {o:+.3} s, round trip {:.1} ms, stratum {})",
+                        s.server,
+                        human_duration(o.round() as i64),
+                        if o > 0.0 { "behind" } else { "ahead" },
+                        s.delay_ms.unwrap_or(0.0),
+                        s.stratum.map(|x| x.to_string()).unwrap_or_default()
+                    ),
+                    json!({ "server": s.server, "offset_seconds": o, "delay_ms": s.delay_ms }),
+                );
+            }
+            (None, Some(e)) => {
+                f = f.evidence("ntp", format!("NTP {}: no answer ({e})", s.server));
+            }
+            _ => {}
+        }
+    }
     if let Some(j) = ev.jws() {
         // Does the verdict flip between the two clocks?
         for claim in ["exp", "nbf"] {
@@ -85,7 +153,11 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                     v <= c.date
                 };
                 if ok_local != ok_server {
-                    score = 85;
+                    score = score.max(85);
+                    // NTP says the server's clock is the wrong one: that is the cause.
+                    if server_is_off {
+                        score = 96;
+                    }
                     f = f.evidence_with(
                         &format!("token.claims.{claim}"),
                         format!("the token's {claim} passes by the local clock and fails by the server's: the skew decides"),

@@ -40,6 +40,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if ev.challenge("bearer").and_then(|b| b.param("error")) == Some("insufficient_scope") {
         return None;
     }
+    // AWS answers 403 for failed authentication too (SignatureDoesNotMatch, InvalidClientTokenId,
+    // ExpiredToken): those are not permission problems.
+    if ev
+        .last()
+        .and_then(|x| crate::sigv4::parse::aws_error(&x.headers, &x.body))
+        .is_some_and(|e| e.is_authentication_failure())
+    {
+        return None;
+    }
     let body = ev
         .last()
         .map(|x| x.body_text().trim().chars().take(200).collect::<String>())

@@ -35,7 +35,25 @@ use crate::evidence::Evidence;
 pub const ID: &str = "invalid-credentials";
 
 pub fn check(ev: &Evidence) -> Option<Finding> {
-    if !ev.is_unauthorized() || !ev.has_any_credential() || ev.credential_has_local_defect() {
+    // AWS answers 403, not 401, when it does not know the access key (InvalidClientTokenId,
+    // InvalidAccessKeyId): that is a rejected credential all the same.
+    let aws_unknown_key = ev
+        .last()
+        .and_then(|x| crate::sigv4::parse::aws_error(&x.headers, &x.body))
+        .filter(|e| e.is_unknown_key());
+    if !(ev.is_unauthorized() || aws_unknown_key.is_some())
+        || !ev.has_any_credential()
+        || ev.credential_has_local_defect()
+    {
+        return None;
+    }
+    // Digest failures have a more precise explanation (stale nonce, algorithm, password).
+    if ev
+        .authorization
+        .as_ref()
+        .is_some_and(|a| a.is_scheme("digest"))
+        && crate::causes::header::digest_failure::check(ev).is_some()
+    {
         return None;
     }
     // A credential that never arrived is not a wrong one.
@@ -71,6 +89,16 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 format!("error_description: {d:?}"),
             );
         }
+    }
+    if let Some(e) = &aws_unknown_key {
+        score = score.max(85);
+        f = f.evidence(
+            "response.body.code",
+            format!(
+                "AWS answered {}: it does not know this access key id",
+                e.code
+            ),
+        );
     }
     if let Some(m) = ev.error_message() {
         if score >= 60 {

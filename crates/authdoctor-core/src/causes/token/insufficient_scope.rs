@@ -84,8 +84,13 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .first("x-oauth-scopes")
             .map(split)
             .unwrap_or_default();
-        // GitHub lists alternatives: any one accepted scope is enough.
-        if !accepted.is_empty() && !accepted.iter().any(|a| have.contains(a)) {
+        // GitHub lists alternatives: any one accepted scope is enough, and scopes imply
+        // narrower ones (`repo` grants `repo:status`).
+        if !accepted.is_empty()
+            && !accepted
+                .iter()
+                .any(|a| crate::vendor::github_scope_granted(&have, a))
+        {
             score = score.max(78);
             f = f.evidence_with(
                 "response.header.x-accepted-oauth-scopes",
@@ -98,6 +103,33 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             if required.is_empty() {
                 required = accepted;
             }
+        }
+    }
+    // Issue 3: scopes expected by a flag, the profile or the resource's RFC 9728 metadata,
+    // judged against the token's scopes (or, for an opaque token, what introspection reports).
+    if let Some(idp) = &ev.idp
+        && let Some(c) = idp.failing("scope")
+    {
+        score = score.max(if c.any_of { 60 } else { 84 });
+        f = crate::causes::idp::claim_evidence(f, c);
+        if required.is_empty() {
+            required = if c.any_of {
+                c.expected.clone()
+            } else {
+                c.missing.clone()
+            };
+        }
+        if let Some(i) = &idp.raw.introspection
+            && granted.is_none()
+        {
+            f = f.evidence(
+                "idp.introspection",
+                format!(
+                    "the issuer's introspection reports scope {:?} (client_id {})",
+                    i.scope.as_deref().unwrap_or(""),
+                    i.client_id.as_deref().unwrap_or("?")
+                ),
+            );
         }
     }
     if score == 0 {
@@ -158,6 +190,19 @@ mod tests {
         let f = super::check(&ev).unwrap();
         assert_eq!(f.title, "The token lacks the scope orders:write");
         assert_eq!(ids(&ev)[0], "insufficient-scope");
+    }
+
+    #[test]
+    fn github_scope_hierarchy_is_respected() {
+        let ev = evidence(
+            &[("Authorization", "token ghp_x")],
+            403,
+            &[
+                ("X-Accepted-OAuth-Scopes", "repo:status"),
+                ("X-OAuth-Scopes", "repo"),
+            ],
+        );
+        assert!(super::check(&ev).is_none());
     }
 
     #[test]

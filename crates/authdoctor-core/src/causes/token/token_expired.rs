@@ -89,6 +89,32 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             ),
         );
     }
+    let mut valid_by_ntp = false;
+    if let Some(n) = ev.ntp_time() {
+        // Re-judged by NTP time: is it the token, or the clock that judged it?
+        if exp > n {
+            valid_by_ntp = true;
+            f = f.evidence_with(
+                "ntp",
+                format!(
+                    "by NTP time ({}) the token is still valid for {}: the clock that judged it is off",
+                    format_unix(n),
+                    human_duration(exp - n)
+                ),
+                json!({ "ntp_now": n, "valid_for_seconds": exp - n }),
+            );
+        } else {
+            f = f.evidence_with(
+                "ntp",
+                format!(
+                    "NTP time ({}) agrees: expired {} ago",
+                    format_unix(n),
+                    human_duration(n - exp)
+                ),
+                json!({ "ntp_now": n }),
+            );
+        }
+    }
     if let Some(b) = ev.challenge("bearer")
         && b.param("error").is_some_and(|e| e == "invalid_token")
     {
@@ -100,6 +126,10 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 .trim_end_matches(" \"\"")
                 .to_string(),
         );
+    }
+    if valid_by_ntp {
+        // The token is fine by true time: the clock is the cause (clock-skew ranks first).
+        score = score.min(80);
     }
     Some(
         f.fix(super::new_token_fix("The token has expired."))

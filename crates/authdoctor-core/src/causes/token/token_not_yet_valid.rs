@@ -47,7 +47,13 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         (None, Some(i)) => ("iat", i, 62),
         _ => return None,
     };
-    let f = Finding::new(
+    // Re-judged by NTP time: a token valid by true time points at the judging clock.
+    let ntp = ev.ntp_time();
+    let score = match ntp {
+        Some(n) if when <= n => score.min(60),
+        _ => score,
+    };
+    let mut f = Finding::new(
         ID,
         format!(
             "The token is not valid yet: {claim} is {} in the future by {clock}",
@@ -64,8 +70,26 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             format_unix(t)
         ),
         json!({ "claim": claim, "value": when, "judged_at": t, "seconds_early": when - t }),
-    )
-    .fix(
+    );
+    if let Some(n) = ntp {
+        f = f.evidence_with(
+            "ntp",
+            if when <= n {
+                format!(
+                    "by NTP time ({}) {claim} has passed: the clock that judged it is behind",
+                    format_unix(n)
+                )
+            } else {
+                format!(
+                    "NTP time ({}) agrees: {claim} is {} ahead",
+                    format_unix(n),
+                    human_duration(when - n)
+                )
+            },
+            json!({ "ntp_now": n }),
+        );
+    }
+    let f = f.fix(
         Fix::new(
             "sync-clocks",
             "Bring the issuer's and the API's clocks together",

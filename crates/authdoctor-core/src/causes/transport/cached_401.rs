@@ -15,7 +15,9 @@
 //! ## Evidence used
 //! - cache headers of the final response (`Age`, `X-Cache`, `X-Cache-Status`, `CF-Cache-Status`,
 //!   `X-Varnish`, `Via`);
-//! - the request's credential.
+//! - the request's credential;
+//! - the `cache-bust` probe: the same request with `Cache-Control: no-cache` and a unique
+//!   query parameter; a different answer confirms the cached one.
 //!
 //! ## Fix
 //! Bypass the cache to confirm (a unique query parameter plus `Cache-Control: no-cache`), purge
@@ -91,6 +93,30 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             "response.header.x-varnish",
             "X-Varnish carries two ids: a Varnish cache hit",
         );
+    }
+    // The cache-bust probe (issue 5): the same request past the cache. A different answer
+    // confirms the cached one; the same answer from the origin clears the cache.
+    if let Some(p) = ev.probe("cache-bust").filter(|p| p.status.is_some()) {
+        let status = p.status.unwrap_or(0);
+        if p.differs == Some(true) {
+            if score > 0 || status < 400 {
+                score = 97;
+            }
+            f = f.evidence_with(
+                "probe.cache-bust",
+                format!(
+                    "probe cache-bust: with 'Cache-Control: no-cache' and a unique query parameter the same request got {status} — the cached answer is stale"
+                ),
+                json!({ "probe": "cache-bust", "status": status }),
+            );
+        } else if score > 0 {
+            score = score.min(35);
+            f = f.evidence_with(
+                "probe.cache-bust",
+                format!("probe cache-bust: past the cache the origin also answers {status}: the cache is not the cause"),
+                json!({ "probe": "cache-bust", "status": status }),
+            );
+        }
     }
     if score == 0 {
         return None;

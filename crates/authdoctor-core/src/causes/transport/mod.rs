@@ -2,5 +2,6 @@
 //! answer the credential should have got.
 
 pub mod cached_401;
+pub mod client_certificate;
 pub mod proxy_stripped_credentials;
 pub mod redirect_dropped_credentials;

@@ -15,13 +15,15 @@
 //! ## Evidence used
 //! - the request's `Authorization` header (present, well-formed);
 //! - the final challenge: no `error` code, or an error description saying no token arrived;
-//! - a configured proxy (flag or environment) or `Via`/`X-Cache` headers naming one.
+//! - a configured proxy (flag or environment) or `Via`/`X-Cache` headers naming one;
+//! - the `direct` probe: the same request to the same origin without the proxy (a different
+//!   answer proves the proxy), and the `without-credentials` probe: the same answer without
+//!   the credential shows it never arrived.
 //!
 //! ## Fix
 //! Bypass the proxy to confirm (`--noproxy '*'` or `NO_PROXY`), then have the proxy forward
 //! `Authorization` (squid: remove the `request_header_access Authorization deny` line; nginx:
-//! do not clear it) or add the host to `NO_PROXY`. A direct-vs-proxy probe that proves it
-//! arrives with the differential probes.
+//! do not clear it) or add the host to `NO_PROXY`.
 //!
 //! ## Example
 //! ```text
@@ -84,10 +86,38 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if signal.is_none() && NO_TOKEN_PHRASES.iter().any(|p| body.contains(p)) {
         signal = Some("the error body says no credentials were received".to_string());
     }
+    // Differential probes (issue 5): the same request around the proxy, and without the
+    // credential. A different answer direct proves the proxy; the same answer without the
+    // credential proves it never arrived.
+    let direct = ev.probe("direct").filter(|p| p.status.is_some());
+    let without = ev
+        .probe("without-credentials")
+        .filter(|p| p.status.is_some() && p.differs == Some(false));
+    if signal.is_none() && direct.is_some_and(|p| p.differs == Some(true)) && ev.proxy.is_some() {
+        signal = Some(format!(
+            "the same request without the proxy got {} instead of {}",
+            direct.and_then(|p| p.status).unwrap_or(0),
+            last.status
+        ));
+    }
+    if signal.is_none() && without.is_some() && ev.proxy.is_some() {
+        signal = Some("the answer is the same with and without the credential".to_string());
+    }
     let signal = signal?;
 
     let mut score = 45;
     let mut f = Finding::new(ID, "", 0).evidence("response.header.www-authenticate", signal);
+    if let Some(w) = without {
+        score = 72;
+        f = f.evidence_with(
+            "probe.without-credentials",
+            format!(
+                "probe without-credentials: {} — the same answer as with the credential, so it is not reaching (or not read by) the origin",
+                w.status.unwrap_or(0)
+            ),
+            json!({ "probe": "without-credentials", "status": w.status }),
+        );
+    }
     if let Some(p) = &ev.proxy {
         score = 85;
         let src = match (p.source, &p.env_var) {
@@ -121,10 +151,38 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             );
         }
     }
-    if score == 45 {
+    let mut proven = false;
+    if let Some(d) = direct {
+        if d.differs == Some(true) {
+            score = 96;
+            proven = true;
+            f = f.evidence_with(
+                "probe.direct",
+                format!(
+                    "probe direct: the same request without the proxy got {} (through the proxy: {}) — the proxy changes the answer",
+                    d.status.unwrap_or(0),
+                    last.status
+                ),
+                json!({ "probe": "direct", "status": d.status, "via_proxy": last.status }),
+            );
+        } else {
+            score = score.min(40);
+            f = f.evidence_with(
+                "probe.direct",
+                format!(
+                    "probe direct: without the proxy the answer is the same ({}): the proxy is probably not the cause",
+                    d.status.unwrap_or(0)
+                ),
+                json!({ "probe": "direct", "status": d.status }),
+            );
+        }
+    }
+    if score == 45 || (without.is_some() && ev.proxy.is_none() && !proven) {
         f = f.evidence("transport", "no proxy is configured or announced; a reverse proxy or gateway in front of the API may still remove the header");
     }
-    f.title = if score > 45 {
+    f.title = if proven {
+        "A proxy between you and the server removed or rewrote the credential (the direct request gets a different answer)".into()
+    } else if score > 45 && ev.proxy.is_some() || score > 72 {
         "A proxy between you and the server removed the credential".into()
     } else {
         "The credential was sent but the server saw none: something in between may have removed it"

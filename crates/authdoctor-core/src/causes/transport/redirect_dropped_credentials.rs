@@ -79,6 +79,13 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         ),
         json!({ "hop": i + 1, "dropped": names, "reason": reason }),
     );
+    // What mainstream clients do at this hop, so the user knows it is not authdoctor's quirk.
+    let clients = if reason.starts_with("https→http") {
+        "curl (≥ 7.83), browsers (fetch/XHR) and reqwest all drop Authorization and cookies on a redirect from https to http: the credential would travel in clear text"
+    } else {
+        "curl (≥ 7.83, without --location-trusted), browsers (fetch: Authorization is removed on a cross-origin redirect) and reqwest (drops Authorization, Cookie and Proxy-Authorization when the host changes) all drop it here; 127.0.0.1 and localhost are different hosts to all of them"
+    };
+    f = f.evidence("redirect.clients", clients);
     let last = ev.last()?;
     f = f.evidence(
         "response.status",

@@ -1,0 +1,217 @@
+//! Compact JWS verification (RFC 7515 §5.2) with aws-lc-rs: split, decode strictly, refuse
+//! `none` and unknown critical headers, check the key can produce the algorithm, verify.
+
+use aws_lc_rs::{hmac, signature};
+use serde_json::{Map, Value};
+
+use super::{Alg, JoseError, Jwk, KeyMaterial, b64};
+
+/// A compact JWS taken apart (not yet verified).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parts {
+    pub header: Map<String, Value>,
+    pub payload: Vec<u8>,
+    /// `BASE64URL(header) || '.' || BASE64URL(payload)`: what was signed.
+    pub signing_input: String,
+    pub signature: Vec<u8>,
+}
+
+impl Parts {
+    pub fn alg_name(&self) -> Option<&str> {
+        self.header.get("alg").and_then(Value::as_str)
+    }
+    pub fn kid(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Value::as_str)
+    }
+}
+
+/// A verified token: which key and algorithm, and the payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    pub alg: Alg,
+    pub kid: Option<String>,
+    pub header: Map<String, Value>,
+    pub payload: Vec<u8>,
+}
+
+/// Split and strictly decode a compact JWS.
+pub fn split_compact(token: &str) -> Result<Parts, JoseError> {
+    let segs: Vec<&str> = token.split('.').collect();
+    if segs.len() != 3 {
+        return Err(JoseError::SegmentCount(segs.len()));
+    }
+    let hbytes = b64::decode(segs[0], "header")?;
+    let header: Map<String, Value> =
+        serde_json::from_slice(&hbytes).map_err(|e| JoseError::Json {
+            what: "header",
+            reason: e.to_string(),
+        })?;
+    let payload = b64::decode(segs[1], "payload")?;
+    let signature = b64::decode(segs[2], "signature")?;
+    Ok(Parts {
+        header,
+        payload,
+        signing_input: format!("{}.{}", segs[0], segs[1]),
+        signature,
+    })
+}
+
+/// The algorithm of a header, refusing `none`, unknown names and critical extensions.
+pub fn header_alg(header: &Map<String, Value>) -> Result<Alg, JoseError> {
+    let name = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .ok_or(JoseError::NoAlg)?;
+    if name.eq_ignore_ascii_case("none") {
+        return Err(JoseError::AlgNone);
+    }
+    let alg = Alg::parse(name).ok_or_else(|| JoseError::AlgUnsupported(name.to_string()))?;
+    if let Some(crit) = header.get("crit") {
+        // No extension is understood here, so any `crit` (RFC 7515 §4.1.11) refuses the token.
+        let first = crit
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        return Err(JoseError::CritUnsupported(first));
+    }
+    Ok(alg)
+}
+
+/// Verify a compact JWS with one key.
+pub fn verify_compact(token: &str, key: &Jwk) -> Result<Verified, JoseError> {
+    let p = split_compact(token)?;
+    let alg = header_alg(&p.header)?;
+    verify_parts(&p, alg, key)
+}
+
+/// Verify an HS* token with a secret the user supplied.
+pub fn verify_hmac(token: &str, secret: &[u8]) -> Result<Verified, JoseError> {
+    verify_compact(token, &Jwk::from_secret(secret))
+}
+
+/// Verify already-split parts with one key.
+pub fn verify_parts(p: &Parts, alg: Alg, key: &Jwk) -> Result<Verified, JoseError> {
+    key.check_usable_for(alg)?;
+    let msg = p.signing_input.as_bytes();
+    let sig = p.signature.as_slice();
+    let mismatch = || JoseError::SignatureMismatch {
+        alg: alg.name(),
+        kid: key.kid_or_none(),
+    };
+    let ok = match &key.material {
+        KeyMaterial::Oct { k } => {
+            let a = match alg {
+                Alg::Hs256 => hmac::HMAC_SHA256,
+                Alg::Hs384 => hmac::HMAC_SHA384,
+                _ => hmac::HMAC_SHA512,
+            };
+            if k.is_empty() {
+                return Err(JoseError::BadKey("empty HMAC secret".into()));
+            }
+            hmac::verify(&hmac::Key::new(a, k), msg, sig).is_ok()
+        }
+        KeyMaterial::Rsa { n, e } => {
+            if key.material.rsa_bits().unwrap_or(0) < 2048 {
+                return Err(JoseError::BadKey(format!(
+                    "RSA key of {} bits; at least 2048 are required",
+                    key.material.rsa_bits().unwrap_or(0)
+                )));
+            }
+            let params = rsa_params(alg);
+            signature::RsaPublicKeyComponents { n, e }
+                .verify(params, msg, sig)
+                .is_ok()
+        }
+        KeyMaterial::Ec { point, .. } => signature::UnparsedPublicKey::new(ec_alg(alg), point)
+            .verify(msg, sig)
+            .is_ok(),
+        KeyMaterial::Okp { x, .. } => signature::UnparsedPublicKey::new(&signature::ED25519, x)
+            .verify(msg, sig)
+            .is_ok(),
+        KeyMaterial::Spki { der, kty, .. } => {
+            let v: &dyn signature::VerificationAlgorithm = match *kty {
+                "RSA" => rsa_params(alg),
+                "EC" => ec_alg(alg),
+                _ => &signature::ED25519,
+            };
+            // aws-lc-rs reads SPKI DER for RSA and EC; Ed25519 wants the raw 32 bytes (the
+            // SPKI's last 32).
+            if *kty == "OKP" {
+                let raw = &der[der.len().saturating_sub(32)..];
+                signature::UnparsedPublicKey::new(v, raw)
+                    .verify(msg, sig)
+                    .is_ok()
+            } else {
+                signature::UnparsedPublicKey::new(v, der)
+                    .verify(msg, sig)
+                    .is_ok()
+            }
+        }
+    };
+    if !ok {
+        return Err(mismatch());
+    }
+    Ok(Verified {
+        alg,
+        kid: p.kid().map(str::to_string),
+        header: p.header.clone(),
+        payload: p.payload.clone(),
+    })
+}
+
+fn rsa_params(alg: Alg) -> &'static signature::RsaParameters {
+    match alg {
+        Alg::Rs256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        Alg::Rs384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+        Alg::Rs512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+        Alg::Ps256 => &signature::RSA_PSS_2048_8192_SHA256,
+        Alg::Ps384 => &signature::RSA_PSS_2048_8192_SHA384,
+        _ => &signature::RSA_PSS_2048_8192_SHA512,
+    }
+}
+
+fn ec_alg(alg: Alg) -> &'static signature::EcdsaVerificationAlgorithm {
+    match alg {
+        Alg::Es256 => &signature::ECDSA_P256_SHA256_FIXED,
+        Alg::Es384 => &signature::ECDSA_P384_SHA384_FIXED,
+        _ => &signature::ECDSA_P521_SHA512_FIXED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hs(secret: &[u8], header: &str, payload: &str) -> String {
+        let si = format!(
+            "{}.{}",
+            b64::encode(header.as_bytes()),
+            b64::encode(payload.as_bytes())
+        );
+        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), si.as_bytes());
+        format!("{si}.{}", b64::encode(tag.as_ref()))
+    }
+
+    #[test]
+    fn hmac_round_trip_and_refusals() {
+        let t = hs(b"k3y", r#"{"alg":"HS256"}"#, r#"{"a":1}"#);
+        assert!(verify_hmac(&t, b"k3y").is_ok());
+        assert_eq!(
+            verify_hmac(&t, b"other").unwrap_err().code(),
+            "signature-mismatch"
+        );
+        let t = hs(b"k3y", r#"{"alg":"none"}"#, r#"{"a":1}"#);
+        assert_eq!(verify_hmac(&t, b"k3y").unwrap_err(), JoseError::AlgNone);
+        let t = hs(b"k3y", r#"{"alg":"HS256","crit":["exp"]}"#, "{}");
+        assert_eq!(
+            verify_hmac(&t, b"k3y").unwrap_err().code(),
+            "crit-unsupported"
+        );
+        assert_eq!(
+            verify_hmac("a.b", b"k").unwrap_err(),
+            JoseError::SegmentCount(2)
+        );
+    }
+}

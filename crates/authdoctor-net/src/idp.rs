@@ -1,0 +1,540 @@
+//! Identity-provider fetches for the diagnosis, all concurrent with the main request and each
+//! bounded by a timeout: issuer discovery (`/.well-known/openid-configuration`, then RFC 8414's
+//! `/.well-known/oauth-authorization-server`), the JWKS (fetched once more when the token's
+//! `kid` is not in it: key rotation), other issuers' JWKS (to recognise a token from another
+//! issuer or environment), RFC 9728 protected-resource metadata, and RFC 7662 introspection
+//! with the profile's credentials.
+//!
+//! Discovery, JWKS and metadata are cached on disk under `$XDG_CACHE_HOME/authdoctor/idp/`
+//! (else `~/.cache/authdoctor/idp/`), honouring `Cache-Control: max-age/no-store/no-cache` and
+//! revalidating with `ETag`. Plain-http issuers are fetched only on loopback or with
+//! `allow_http` (`--allow-http-issuer`). Nothing here sends the user's credential anywhere but
+//! the introspection endpoint of the issuer the profile names.
+
+use authdoctor_core::idp::{FetchRecord, Introspection, IssuerRaw, RawIdp, model};
+use authdoctor_core::jose::Jwks;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Introspection request: the token and the resource server's client credentials. They are
+/// sent only to the introspection endpoint of `issuer` (the profile's), never to an issuer
+/// named by the token itself.
+#[derive(Clone)]
+pub struct IntrospectRequest {
+    /// The issuer whose introspection endpoint may receive the credentials.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub token: String,
+}
+
+impl std::fmt::Debug for IntrospectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "IntrospectRequest {{ client_id: {:?}, .. }}",
+            self.client_id
+        )
+    }
+}
+
+/// What to fetch.
+#[derive(Debug, Clone, Default)]
+pub struct IdpOptions {
+    /// (issuer URL, why it was chosen).
+    pub issuer: Option<(String, String)>,
+    /// Other issuers to consult for an unknown kid: (URL, why).
+    pub others: Vec<(String, String)>,
+    /// The token's kid: triggers the JWKS refetch when absent from the first fetch.
+    pub kid: Option<String>,
+    pub allow_http: bool,
+    pub timeout: Option<Duration>,
+    /// None: the default XDG cache dir. `Some(None)`-like disabling is `no_cache`.
+    pub cache_dir: Option<PathBuf>,
+    pub no_cache: bool,
+    pub introspect: Option<IntrospectRequest>,
+    /// The request's URL: RFC 9728 well-known metadata is looked up on its origin.
+    pub request_url: Option<String>,
+}
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn client(opts: &IdpOptions) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(opts.timeout.unwrap_or(DEFAULT_TIMEOUT))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("authdoctor/", env!("CARGO_PKG_VERSION")))
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// May this URL be fetched? https always; http only on loopback or when allowed.
+pub fn allowed(url: &str, allow_http: bool) -> Result<url::Url, String> {
+    let u = url::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+    match u.scheme() {
+        "https" => Ok(u),
+        "http" if allow_http || is_loopback(&u) => Ok(u),
+        "http" => Err(format!(
+            "{url} is plain http and not on loopback: not fetched (add --allow-http-issuer to allow it)"
+        )),
+        s => Err(format!("{url}: scheme {s} is not fetched")),
+    }
+}
+
+fn cache_dir(opts: &IdpOptions) -> Option<PathBuf> {
+    if opts.no_cache {
+        return None;
+    }
+    if let Some(d) = &opts.cache_dir {
+        return Some(d.clone());
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("authdoctor").join("idp"))
+}
+
+fn now() -> i64 {
+    authdoctor_core::time::now_unix()
+}
+
+fn cache_path(dir: &std::path::Path, url: &str) -> PathBuf {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, url.as_bytes());
+    let hex: String = d.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    dir.join(format!("{hex}.json"))
+}
+
+/// `Cache-Control` → seconds it may be reused without asking (0: revalidate; None: no-store).
+fn max_age(h: &reqwest::header::HeaderMap) -> Option<i64> {
+    let cc = h
+        .get(reqwest::header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if cc.contains("no-store") {
+        return None;
+    }
+    if cc.contains("no-cache") {
+        return Some(0);
+    }
+    Some(
+        cc.split(',')
+            .filter_map(|d| d.trim().strip_prefix("max-age="))
+            .find_map(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(0),
+    )
+}
+
+/// GET a JSON document, through the disk cache unless `fresh` (a forced refetch).
+async fn get(
+    c: &reqwest::Client,
+    opts: &IdpOptions,
+    what: &str,
+    url: &str,
+    fresh: bool,
+) -> (FetchRecord, Result<Vec<u8>, String>) {
+    let t0 = Instant::now();
+    let mut rec = FetchRecord {
+        what: what.into(),
+        url: url.into(),
+        status: None,
+        from_cache: false,
+        elapsed_ms: 0.0,
+        error: None,
+    };
+    let done = |mut rec: FetchRecord, r: Result<Vec<u8>, String>| {
+        rec.elapsed_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        if let Err(e) = &r {
+            rec.error = Some(e.clone());
+        }
+        (rec, r)
+    };
+    let u = match allowed(url, opts.allow_http) {
+        Ok(u) => u,
+        Err(e) => return done(rec, Err(e)),
+    };
+    let dir = cache_dir(opts);
+    let cached: Option<serde_json::Value> = dir
+        .as_ref()
+        .and_then(|d| std::fs::read(cache_path(d, url)).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let body_of = |v: &serde_json::Value| v["body"].as_str().map(|s| s.as_bytes().to_vec());
+    if !fresh
+        && let Some(v) = &cached
+        && v["url"] == url
+        && v["expires"].as_i64().is_some_and(|e| e > now())
+        && let Some(b) = body_of(v)
+    {
+        rec.from_cache = true;
+        rec.status = Some(200);
+        return done(rec, Ok(b));
+    }
+    let mut req = c.get(u).header("accept", "application/json");
+    if !fresh && let Some(etag) = cached.as_ref().and_then(|v| v["etag"].as_str()) {
+        req = req.header("if-none-match", etag);
+    }
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let why = if e.is_timeout() {
+                "timed out".to_string()
+            } else {
+                e.to_string()
+            };
+            return done(rec, Err(format!("GET {url}: {why}")));
+        }
+    };
+    let status = resp.status().as_u16();
+    rec.status = Some(status);
+    let headers = resp.headers().clone();
+    if status == 304
+        && let Some(b) = cached.as_ref().and_then(body_of)
+    {
+        rec.from_cache = true;
+        return done(rec, Ok(b));
+    }
+    if !(200..300).contains(&status) {
+        return done(rec, Err(format!("GET {url}: HTTP {status}")));
+    }
+    let body = match resp.bytes().await {
+        Ok(b) => b.to_vec(),
+        Err(e) => return done(rec, Err(format!("GET {url}: {e}"))),
+    };
+    if let (Some(d), Some(age), Ok(text)) = (dir, max_age(&headers), std::str::from_utf8(&body)) {
+        let entry = serde_json::json!({
+            "url": url,
+            "stored": now(),
+            "expires": now() + age,
+            "etag": headers.get("etag").and_then(|v| v.to_str().ok()),
+            "body": text,
+        });
+        // Best effort: a cache that cannot be written only costs a fetch next time.
+        if std::fs::create_dir_all(&d).is_ok() {
+            let p = cache_path(&d, url);
+            let tmp = p.with_extension("tmp");
+            if std::fs::write(&tmp, entry.to_string()).is_ok() {
+                let _ = std::fs::rename(&tmp, &p);
+            }
+        }
+    }
+    done(rec, Ok(body))
+}
+
+fn join(base: &str, path: &str) -> String {
+    format!("{}{path}", base.trim_end_matches('/'))
+}
+
+/// Discovery then JWKS (then the JWKS again if `kid` is missing) for one issuer.
+async fn issuer_chain(
+    c: &reqwest::Client,
+    opts: &IdpOptions,
+    issuer: &str,
+    source: &str,
+    kid: Option<&str>,
+    refetch: bool,
+) -> IssuerRaw {
+    let mut out = IssuerRaw {
+        issuer: issuer.into(),
+        source: source.into(),
+        ..Default::default()
+    };
+    let mut disc = None;
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let (rec, r) = get(c, opts, "discovery", &join(issuer, path), false).await;
+        out.fetches.push(rec);
+        match r.and_then(|b| model::parse::<model::Discovery>(&b, "the discovery document")) {
+            Ok(d) => {
+                disc = Some(d);
+                break;
+            }
+            Err(e) => out.discovery_error = Some(e),
+        }
+    }
+    let Some(d) = disc else { return out };
+    out.discovery_error = None;
+    let Some(jwks_uri) = d.jwks_uri.clone() else {
+        out.jwks_error = Some("the discovery document has no jwks_uri".into());
+        out.discovery = Some(d);
+        return out;
+    };
+    out.discovery = Some(d);
+    out.jwks_uri = Some(jwks_uri.clone());
+    let parse =
+        |r: Result<Vec<u8>, String>| r.and_then(|b| Jwks::parse(&b).map_err(|e| e.to_string()));
+    let (rec, r) = get(c, opts, "jwks", &jwks_uri, false).await;
+    out.fetches.push(rec);
+    let mut jwks = parse(r);
+    if refetch
+        && let (Ok(j), Some(k)) = (&jwks, kid)
+        && !j.has_kid(k)
+    {
+        // Unknown kid: the issuer may have rotated keys since the copy we have.
+        let (rec, r) = get(c, opts, "jwks-refetch", &jwks_uri, true).await;
+        out.fetches.push(rec);
+        out.refetched = true;
+        if let Ok(j2) = parse(r) {
+            jwks = Ok(j2);
+        }
+    }
+    match jwks {
+        Ok(j) => {
+            out.kids = j.kids();
+            out.jwks = Some(j);
+        }
+        Err(e) => out.jwks_error = Some(e),
+    }
+    out
+}
+
+async fn introspect(
+    c: &reqwest::Client,
+    opts: &IdpOptions,
+    endpoint: &str,
+    r: &IntrospectRequest,
+) -> (FetchRecord, Result<Introspection, String>) {
+    let t0 = Instant::now();
+    let mut rec = FetchRecord {
+        what: "introspection".into(),
+        url: endpoint.into(),
+        status: None,
+        from_cache: false,
+        elapsed_ms: 0.0,
+        error: None,
+    };
+    let res = async {
+        let u = allowed(endpoint, opts.allow_http)?;
+        let resp = c
+            .post(u)
+            .basic_auth(&r.client_id, Some(&r.client_secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("token", &r.token)
+                    .finish(),
+            )
+            .send()
+            .await
+            .map_err(|e| format!("POST {endpoint}: {e}"))?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| e.to_string())?.to_vec();
+        Ok::<_, String>((status, body))
+    }
+    .await;
+    rec.elapsed_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let out = match res {
+        Ok((status, body)) => {
+            rec.status = Some(status);
+            if (200..300).contains(&status) {
+                model::parse::<Introspection>(&body, "the introspection response")
+            } else {
+                let detail = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["error"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                Err(format!("introspection answered HTTP {status} {detail}")
+                    .trim()
+                    .to_string())
+            }
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = &out {
+        rec.error = Some(e.clone());
+    }
+    (rec, out)
+}
+
+/// The RFC 9728 well-known URL for a resource URL: `/.well-known/oauth-protected-resource`
+/// followed by the resource's path (when it has one).
+pub fn well_known_metadata_url(request_url: &str) -> Option<String> {
+    let u = url::Url::parse(request_url).ok()?;
+    let origin = u.origin().ascii_serialization();
+    let path = u.path().trim_end_matches('/');
+    Some(format!(
+        "{origin}/.well-known/oauth-protected-resource{path}"
+    ))
+}
+
+/// Fetch RFC 9728 metadata from `url` into `raw`.
+pub async fn fetch_metadata(raw: &mut RawIdp, opts: &IdpOptions, url: &str) {
+    let c = match client(opts) {
+        Ok(c) => c,
+        Err(e) => {
+            raw.notes.push(e);
+            return;
+        }
+    };
+    let (rec, r) = get(&c, opts, "resource-metadata", url, false).await;
+    raw.metadata_fetch = Some(rec);
+    match r.and_then(|b| model::parse::<model::ResourceMetadata>(&b, "the resource metadata")) {
+        Ok(m) => {
+            raw.metadata = Some(m);
+            raw.metadata_error = None;
+        }
+        Err(e) => raw.metadata_error = Some(e),
+    }
+}
+
+/// Everything that does not need the main response: the issuer chain (with introspection),
+/// other issuers, and the resource's well-known metadata — all at once.
+pub async fn gather(opts: &IdpOptions) -> RawIdp {
+    let mut raw = RawIdp::default();
+    let c = match client(opts) {
+        Ok(c) => c,
+        Err(e) => {
+            raw.notes
+                .push(format!("no HTTP client for issuer fetches: {e}"));
+            return raw;
+        }
+    };
+    let primary = async {
+        let (iss, why) = opts.issuer.as_ref()?;
+        let p = issuer_chain(&c, opts, iss, why, opts.kid.as_deref(), true).await;
+        let mut intro = None;
+        if let Some(r) = &opts.introspect
+            && r.issuer.trim_end_matches('/') == p.issuer.trim_end_matches('/')
+            && let Some(ep) = p
+                .discovery
+                .as_ref()
+                .and_then(|d| d.introspection_endpoint.clone())
+        {
+            intro = Some(introspect(&c, opts, &ep, r).await);
+        }
+        Some((p, intro))
+    };
+    let others = futures_join_all(
+        opts.others
+            .iter()
+            .map(|(u, why)| issuer_chain(&c, opts, u, why, None, false)),
+    );
+    let meta_url = opts
+        .request_url
+        .as_deref()
+        .and_then(well_known_metadata_url);
+    let metadata = async {
+        match &meta_url {
+            Some(u) => Some(get(&c, opts, "resource-metadata", u, false).await),
+            None => None,
+        }
+    };
+    let (p, others, meta) = tokio::join!(primary, others, metadata);
+    if let Some((p, intro)) = p {
+        if let Some(r) = &opts.introspect
+            && intro.is_none()
+        {
+            raw.notes.push(
+                if r.issuer.trim_end_matches('/') != p.issuer.trim_end_matches('/') {
+                    format!(
+                        "introspection skipped: the token's issuer {} is not the profile's {} (its credentials go to the profile's issuer only)",
+                        p.issuer, r.issuer
+                    )
+                } else {
+                    format!(
+                        "{} publishes no introspection_endpoint: revocation not checked",
+                        p.issuer
+                    )
+                },
+            );
+        }
+        if let Some((rec, r)) = intro {
+            raw.introspection_fetch = Some(rec);
+            match r {
+                Ok(i) => raw.introspection = Some(i),
+                Err(e) => raw.introspection_error = Some(e),
+            }
+        }
+        raw.primary = Some(p);
+    }
+    raw.others = others;
+    if let Some((rec, r)) = meta {
+        // A 404 here only means the resource publishes no metadata: not an error to report.
+        let ok =
+            r.and_then(|b| model::parse::<model::ResourceMetadata>(&b, "the resource metadata"));
+        if let Ok(m) = ok {
+            raw.metadata = Some(m);
+            raw.metadata_fetch = Some(rec);
+        } else {
+            raw.notes.push(format!(
+                "no RFC 9728 metadata at {} ({})",
+                rec.url,
+                rec.error.clone().unwrap_or_else(|| "unreadable".into())
+            ));
+        }
+    }
+    raw
+}
+
+/// Run futures concurrently and collect their outputs in order (no extra crate needed).
+async fn futures_join_all<F: std::future::Future>(futs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futs {
+        set.push(Box::pin(f));
+    }
+    // Poll every future on each wake-up, so they all make progress at once.
+    let mut pending: Vec<_> = set.into_iter().map(Some).collect();
+    let mut done: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, slot) in pending.iter_mut().enumerate() {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        done[i] = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_only_on_loopback() {
+        assert!(allowed("http://127.0.0.1:1/x", false).is_ok());
+        assert!(allowed("http://localhost:1/x", false).is_ok());
+        assert!(allowed("http://id.example.com/", false).is_err());
+        assert!(allowed("http://id.example.com/", true).is_ok());
+        assert!(allowed("https://id.example.com/", false).is_ok());
+    }
+
+    #[test]
+    fn well_known_url() {
+        assert_eq!(
+            well_known_metadata_url("http://localhost:4700/mcp").as_deref(),
+            Some("http://localhost:4700/.well-known/oauth-protected-resource/mcp")
+        );
+        assert_eq!(
+            well_known_metadata_url("https://a.example/").as_deref(),
+            Some("https://a.example/.well-known/oauth-protected-resource")
+        );
+    }
+}

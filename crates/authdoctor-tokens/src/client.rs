@@ -1,0 +1,161 @@
+//! [`AuthClient`]: the library piece for Rust programs — a reqwest client wrapper that injects
+//! the profile's token, renews it ahead of expiry, retries once after a 401, and when the request
+//! still fails attaches authdoctor's diagnosis (ranked causes, redacted) to the error.
+//!
+//! A small wrapper rather than a `reqwest-middleware` `Middleware`: that crate's releases track
+//! reqwest one minor behind, and one `execute` is all a token injector needs.
+//!
+//! [`AuthClient::execute`]:
+//! 1. Take a fresh token from the [`TokenSource`] (single-flight, renewed ahead of expiry).
+//! 2. Send the request with `Authorization` set (replacing any the caller set).
+//! 3. On a 401, if the request can be sent again (a body that is not a stream, and a method that
+//!    is idempotent — GET, HEAD, OPTIONS, PUT, DELETE), renew the token once (shared with every
+//!    concurrent caller that saw the same 401) and send it again.
+//! 4. Still 401/403: diagnose the final answer with authdoctor-core and return
+//!    [`AuthClientError::Rejected`] carrying the findings.
+
+use crate::error::TokenError;
+use crate::source::TokenSource;
+use authdoctor_core::causes;
+use authdoctor_core::diagnosis::Finding;
+use authdoctor_core::evidence::Evidence;
+use authdoctor_core::model::{Exchange, Header, RequestSpec};
+use authdoctor_core::time::now_unix;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum AuthClientError {
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error("request failed: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The server refused the request even with a renewed token.
+    #[error("{status} from {url}: {summary}")]
+    Rejected {
+        status: u16,
+        url: String,
+        /// "most likely <cause> — <title>", redacted.
+        summary: String,
+        /// The ranked causes, most likely first.
+        findings: Vec<Finding>,
+    },
+}
+
+/// A reqwest client that authenticates every request with a profile's token.
+#[derive(Clone)]
+pub struct AuthClient {
+    http: reqwest::Client,
+    source: TokenSource,
+}
+
+fn retryable(m: &reqwest::Method) -> bool {
+    use reqwest::Method;
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PUT,
+        Method::DELETE,
+    ]
+    .contains(m)
+}
+
+impl AuthClient {
+    pub fn new(http: reqwest::Client, source: TokenSource) -> Self {
+        AuthClient { http, source }
+    }
+
+    pub fn source(&self) -> &TokenSource {
+        &self.source
+    }
+
+    /// A GET through [`Self::execute`].
+    pub async fn get(&self, url: &str) -> Result<reqwest::Response, AuthClientError> {
+        let req = self.http.get(url).build()?;
+        self.execute(req).await
+    }
+
+    /// Send `req` authenticated (the steps are in the module doc).
+    pub async fn execute(
+        &self,
+        req: reqwest::Request,
+    ) -> Result<reqwest::Response, AuthClientError> {
+        let token = self.source.token().await?;
+        let spare = if retryable(req.method()) {
+            req.try_clone()
+        } else {
+            None
+        };
+        let resp = self.send(req, &token.authorization()).await?;
+        let resp = match (resp.status().as_u16(), spare) {
+            (401, Some(again)) => {
+                let renewed = self.source.renew_after_rejection(&token).await?;
+                self.send(again, &renewed.authorization()).await?
+            }
+            (_, _) => resp,
+        };
+        let status = resp.status().as_u16();
+        if status == 401 || status == 403 {
+            return Err(self.diagnose(resp).await);
+        }
+        Ok(resp)
+    }
+
+    async fn send(
+        &self,
+        mut req: reqwest::Request,
+        authorization: &str,
+    ) -> Result<reqwest::Response, AuthClientError> {
+        let v = reqwest::header::HeaderValue::from_str(authorization)
+            .map_err(|_| TokenError::Protocol("the token is not a valid header value".into()))?;
+        req.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
+        Ok(self.http.execute(req).await?)
+    }
+
+    async fn diagnose(&self, resp: reqwest::Response) -> AuthClientError {
+        let url = resp.url().to_string();
+        let status = resp.status().as_u16();
+        let headers: Vec<Header> = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| Header::new(n.as_str(), String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        let auth = self
+            .source
+            .current()
+            .map(|t| t.authorization())
+            .unwrap_or_default();
+        let spec = RequestSpec {
+            method: "GET".into(),
+            url: url.clone(),
+            headers: vec![Header::new("Authorization", auth)],
+            ..Default::default()
+        };
+        let x = Exchange {
+            method: spec.method.clone(),
+            url: url.clone(),
+            request_headers: spec.headers.clone(),
+            dropped_headers: Vec::new(),
+            status,
+            reason: None,
+            http_version: "HTTP/1.1".into(),
+            headers,
+            body,
+            body_truncated: false,
+            elapsed_ms: None,
+            remote_addr: None,
+            tls: None,
+            received_at: Some(now_unix()),
+        };
+        let ev = Evidence::new(spec, vec![x], None, None, now_unix());
+        let findings = causes::diagnose(&ev);
+        let report = authdoctor_core::report::Report::new(&ev, findings.clone());
+        AuthClientError::Rejected {
+            status,
+            url,
+            summary: report.summary.clone(),
+            findings: report.findings.clone(),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! authdoctor-tokens: obtaining, caching and renewing OAuth 2 access tokens for authdoctor's
+//! profiles, and handing them to other programs.
+//!
+//! It owns: the grants ([`grant`]: client_credentials with client_secret_basic /
+//! client_secret_post / private_key_jwt, refresh_token, device authorization, authorization
+//! code with PKCE, RFC 8707 `resource` and `audience`) through the `oauth2` crate over our reqwest
+//! client; token-endpoint refusals as typed errors carrying the recorded exchange
+//! ([`error::TokenError::Endpoint`]) for the diagnosis; the 0600 per-profile disk cache
+//! ([`cache`]); renewal ahead of expiry judged by the issuer's clock, single-flight in and across
+//! processes ([`source::TokenSource`]); a token-injecting reqwest wrapper that retries once on a
+//! 401 ([`client::AuthClient`]); and the token-injecting reverse proxy ([`proxy`]).
+
+pub mod cache;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod grant;
+pub mod proxy;
+pub mod source;
+pub mod token;
+
+pub use cache::FileCache;
+pub use client::AuthClient;
+pub use config::{ClientAuth, Endpoints, TokenConfig};
+pub use error::{EndpointErrorKind, TokenError};
+pub use source::TokenSource;
+pub use token::TokenSet;

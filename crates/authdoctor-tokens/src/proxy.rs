@@ -1,0 +1,339 @@
+//! The token-injecting reverse proxy behind `authdoctor proxy`: a hyper 1 server (HTTP/1.1 and
+//! HTTP/2 cleartext, negotiated per connection) in front of one upstream, reached with
+//! hyper-util's pooled client (HTTP/1.1 keep-alive, or HTTP/2 over TLS by ALPN; TLS by rustls
+//! with the platform verifier, as everywhere else in authdoctor). Bodies stream both ways;
+//! nothing is buffered.
+//!
+//! Per request:
+//! 1. Take a fresh token from the [`TokenSource`] (renewed ahead of expiry, single-flight) and
+//!    its `Authorization` value, built once per token (see [`AuthHeader`]).
+//! 2. Forward method, path and query to the upstream with the client's headers minus hop-by-hop
+//!    ones, `Host` and any `Authorization`, plus `Authorization: Bearer <token>`.
+//! 3. On a 401 for a request without a body and a safe method (GET, HEAD, OPTIONS), renew the
+//!    token once (shared by all requests that saw the same 401) and send it again; a request
+//!    whose body was streamed away is never re-sent.
+//! 4. Stream the upstream's answer back, minus hop-by-hop headers.
+//!
+//! A token that cannot be obtained answers 502 with the reason (no secrets in it).
+//!
+//! The hot path is kept to what the job needs, since the proxy is measured against nginx
+//! (BENCHMARKS.md): no per-request formatting of the token, URL parsing, header-name
+//! allocation or boxing of bodies; the upstream connection is reused from the pool.
+
+use crate::source::TokenSource;
+use crate::token::TokenSet;
+use bytes::Bytes;
+use http::header::{self, HeaderName};
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
+use http_body_util::{Either, Empty, Full};
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// What the proxy sends upstream: nothing (a request that may be re-sent) or the client's body,
+/// streamed. An enum rather than a boxed body: no allocation per request.
+type UpBody = Either<Empty<Bytes>, Incoming>;
+/// What the proxy answers: the upstream's body, streamed, or its own error document.
+pub type ProxyBody = Either<Incoming, Full<Bytes>>;
+type Upstream = Client<HttpsConnector<HttpConnector>, UpBody>;
+
+/// Counters, readable while the proxy runs.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    /// Requests re-sent after a 401 with a renewed token.
+    pub retried: AtomicU64,
+    /// Answers that were still 401 after everything.
+    pub unauthorized: AtomicU64,
+    /// Requests that got a 502 from the proxy itself (no token, upstream unreachable).
+    pub errors: AtomicU64,
+}
+
+/// The `Authorization` value of the token in use, built once per token rather than formatted
+/// per request. Keyed by the token set's identity: the source hands out the same `Arc` until it
+/// renews, and a renewal is a new `Arc`, so a pointer comparison says when to rebuild. Cloning a
+/// `HeaderValue` made from `Bytes` is a reference-count increment.
+#[derive(Default)]
+struct AuthHeader {
+    current: RwLock<Option<(Arc<TokenSet>, HeaderValue)>>,
+}
+
+impl AuthHeader {
+    fn value(&self, t: &Arc<TokenSet>) -> Result<HeaderValue, String> {
+        if let Ok(g) = self.current.read()
+            && let Some((held, v)) = g.as_ref()
+            && Arc::ptr_eq(held, t)
+        {
+            return Ok(v.clone());
+        }
+        let v = HeaderValue::from_maybe_shared(Bytes::from(t.authorization()))
+            .map_err(|_| "the token is not a valid header value".to_string())?;
+        if let Ok(mut g) = self.current.write() {
+            *g = Some((t.clone(), v.clone()));
+        }
+        Ok(v)
+    }
+}
+
+struct State {
+    scheme: Scheme,
+    authority: Authority,
+    /// The upstream URL's path without its trailing '/', prefixed to every request's path;
+    /// empty when the upstream is a bare origin (then the client's path is forwarded as is).
+    base: String,
+    /// For error messages (without userinfo, which `Url` would show).
+    upstream: String,
+    source: TokenSource,
+    auth: AuthHeader,
+    http: Upstream,
+    stats: Arc<Stats>,
+}
+
+/// Headers that describe one connection (RFC 9110 §7.6.1), never forwarded.
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // Headers the Connection header names are hop-by-hop too (collected only when there is
+    // one: most requests have none, and this runs twice per request).
+    if h.contains_key(header::CONNECTION) {
+        let named: Vec<HeaderName> = h
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+            .collect();
+        for n in named {
+            h.remove(n);
+        }
+    }
+    for n in &HOP_BY_HOP {
+        h.remove(n);
+    }
+}
+
+/// The upstream client: a keep-alive pool (idle connections kept 90 s), TCP_NODELAY, no
+/// redirects followed (the caller sees them) and no environment proxy (neither is hyper's
+/// behaviour to begin with). TLS verifies with the platform's roots; ALPN offers h2 and
+/// HTTP/1.1.
+fn upstream_client() -> std::io::Result<Upstream> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+        .map_err(|e| std::io::Error::other(format!("certificate verification: {e}")))?;
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(std::io::Error::other)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    let mut tcp = HttpConnector::new();
+    tcp.set_nodelay(true);
+    // https:// URIs are handed on to the TLS layer below.
+    tcp.enforce_http(false);
+    let conn = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(tcp);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .build(conn))
+}
+
+/// Serve on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    upstream: url::Url,
+    source: TokenSource,
+    stats: Arc<Stats>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let bad = |why: &str| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("upstream {upstream}: {why}"),
+        )
+    };
+    let scheme = match upstream.scheme() {
+        "http" => Scheme::HTTP,
+        "https" => Scheme::HTTPS,
+        _ => return Err(bad("only http:// and https:// upstreams are supported")),
+    };
+    let host = upstream.host_str().ok_or_else(|| bad("no host"))?;
+    let authority: Authority = match upstream.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+    .parse()
+    .map_err(|_| bad("not a valid authority"))?;
+    let mut shown = upstream.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    let state = Arc::new(State {
+        scheme,
+        authority,
+        base: upstream.path().trim_end_matches('/').to_string(),
+        upstream: shown.to_string(),
+        source,
+        auth: AuthHeader::default(),
+        http: upstream_client()?,
+        stats,
+    });
+    tokio::pin!(shutdown);
+    loop {
+        let (sock, _) = tokio::select! {
+            r = listener.accept() => r?,
+            _ = &mut shutdown => return Ok(()),
+        };
+        let _ = sock.set_nodelay(true);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| {
+                let state = state.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+            });
+            // auto: HTTP/1.1, or HTTP/2 when the client opens with the h2 preface.
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(sock), svc)
+                .await;
+        });
+    }
+}
+
+fn error_response(status: StatusCode, msg: String) -> Response<ProxyBody> {
+    let body = serde_json::json!({"error": "authdoctor_proxy", "message": msg}).to_string();
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Either::Right(Full::new(Bytes::from(body))))
+        .expect("static response")
+}
+
+async fn handle(state: &State, req: Request<Incoming>) -> Response<ProxyBody> {
+    state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    match forward(state, req).await {
+        Ok(r) => r,
+        Err(msg) => {
+            state.stats.errors.fetch_add(1, Ordering::Relaxed);
+            error_response(StatusCode::BAD_GATEWAY, msg)
+        }
+    }
+}
+
+impl State {
+    /// The upstream URI for the client's path and query.
+    fn uri(&self, client: &Uri) -> Result<Uri, String> {
+        let pq = if self.base.is_empty() {
+            // Shares the client's bytes: no copy.
+            client
+                .path_and_query()
+                .cloned()
+                .unwrap_or_else(|| PathAndQuery::from_static("/"))
+        } else {
+            let q = client.query().map(|q| format!("?{q}")).unwrap_or_default();
+            PathAndQuery::try_from(format!("{}{}{q}", self.base, client.path()))
+                .map_err(|e| format!("cannot build the upstream path: {e}"))?
+        };
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(pq)
+            .build()
+            .map_err(|e| format!("cannot build the upstream URI: {e}"))
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: UpBody,
+    ) -> Result<Response<Incoming>, String> {
+        let mut req = Request::new(body);
+        *req.method_mut() = method;
+        *req.uri_mut() = uri;
+        // The upstream connection's own version (HTTP/1.1, or h2 by ALPN) decides; an h2c
+        // client's request must not ask the HTTP/1.1 pool for HTTP/2.
+        *req.version_mut() = Version::HTTP_11;
+        *req.headers_mut() = headers;
+        self.http.request(req).await.map_err(|e| {
+            format!(
+                "upstream {}: {}",
+                self.upstream,
+                crate::grant::error_chain(&e)
+            )
+        })
+    }
+}
+
+async fn forward(state: &State, req: Request<Incoming>) -> Result<Response<ProxyBody>, String> {
+    let token = state.source.token().await.map_err(|e| e.to_string())?;
+    let auth = state.auth.value(&token)?;
+    let (parts, body) = req.into_parts();
+    let uri = state.uri(&parts.uri)?;
+    let chunked = {
+        use hyper::body::Body;
+        !body.is_end_stream() && body.size_hint().exact() != Some(0)
+    };
+    let mut headers = parts.headers;
+    strip_hop_by_hop(&mut headers);
+    // hyper's client sets Host from the URI.
+    headers.remove(header::HOST);
+    // A body announced by length, or one hyper says is still to come (chunked, h2 DATA).
+    let has_body = chunked
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let retry = safe && !has_body;
+    // `insert` replaces any Authorization the client sent.
+    headers.insert(header::AUTHORIZATION, auth);
+    let mut resp = if retry {
+        // Kept for a possible second send: only for requests that can be retried, and only
+        // the headers (a few entries after stripping).
+        let again = (parts.method.clone(), uri.clone(), headers.clone());
+        let resp = state
+            .send(parts.method, uri, headers, Either::Left(Empty::new()))
+            .await?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            let renewed = state
+                .source
+                .renew_after_rejection(&token)
+                .await
+                .map_err(|e| e.to_string())?;
+            let (method, uri, mut headers) = again;
+            headers.insert(header::AUTHORIZATION, state.auth.value(&renewed)?);
+            state.stats.retried.fetch_add(1, Ordering::Relaxed);
+            state
+                .send(method, uri, headers, Either::Left(Empty::new()))
+                .await?
+        } else {
+            resp
+        }
+    } else {
+        state
+            .send(parts.method, uri, headers, Either::Right(body))
+            .await?
+    };
+    if resp.status() == StatusCode::UNAUTHORIZED {
+        state.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
+    }
+    strip_hop_by_hop(resp.headers_mut());
+    Ok(resp.map(Either::Left))
+}

@@ -1,0 +1,76 @@
+//! `authdoctor proxy --profile P --listen 127.0.0.1:PORT --upstream URL`: a local reverse proxy
+//! that puts a fresh `Authorization` header on every request (the engine is
+//! `authdoctor_tokens::proxy`: refresh ahead, one forced renewal and retry on a 401 for safe
+//! requests, streamed bodies, HTTP/1.1 and HTTP/2). Runs until Ctrl-C, then prints its counters.
+
+use super::token::{ProfileArgs, source, token_config};
+use crate::exit::{self, CliError};
+use authdoctor_tokens::proxy::{Stats, serve};
+use clap::Args;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Address to listen on; a loopback address unless --allow-remote.
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// The API to forward to (scheme, host, optional base path).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Listen on a non-loopback address (anyone who reaches it gets your token's access).
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+pub fn run(a: ProxyArgs) -> Result<i32, CliError> {
+    if !a.listen.ip().is_loopback() && !a.allow_remote {
+        return Err(CliError::Usage(format!(
+            "{} is not a loopback address: anyone who can reach it would use your token; add --allow-remote if that is meant",
+            a.listen
+        )));
+    }
+    let upstream = url::Url::parse(&a.upstream)
+        .map_err(|e| CliError::Usage(format!("--upstream {}: {e}", a.upstream)))?;
+    let cfg = token_config(&a.profile, upstream.host_str())?;
+    let profile = cfg.profile.clone();
+    let src = source(cfg)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Io(format!("cannot start the async runtime: {e}")))?;
+    let stats = Arc::new(Stats::default());
+    let st = stats.clone();
+    rt.block_on(async move {
+        // Fail fast on a profile that cannot get a token, before accepting traffic.
+        if let Err(e) = src.token().await {
+            return Err(CliError::Usage(format!("profile {profile}: {e}")));
+        }
+        let listener = tokio::net::TcpListener::bind(a.listen)
+            .await
+            .map_err(|e| CliError::Io(format!("cannot listen on {}: {e}", a.listen)))?;
+        anstream::eprintln!(
+            "authdoctor proxy: http://{} → {} with profile {profile}'s token (Ctrl-C to stop)",
+            listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            upstream
+        );
+        serve(listener, upstream, src, st, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| CliError::Io(e.to_string()))
+    })?;
+    anstream::eprintln!(
+        "authdoctor proxy: {} requests, {} retried after a 401, {} still 401, {} proxy errors",
+        stats.requests.load(Ordering::Relaxed),
+        stats.retried.load(Ordering::Relaxed),
+        stats.unauthorized.load(Ordering::Relaxed),
+        stats.errors.load(Ordering::Relaxed)
+    );
+    Ok(exit::OK)
+}

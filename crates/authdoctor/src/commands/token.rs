@@ -1,0 +1,354 @@
+//! `authdoctor token get|show|revoke --profile P`: obtain (or reuse from the 0600 cache) the
+//! profile's access token, show it redacted with its claims and lifetime, or revoke it. Also the
+//! helpers every token-using command shares: profile → [`TokenConfig`], the cached
+//! [`TokenSource`], and how a token-endpoint refusal is reported (the same diagnosis report as
+//! any other 401, built from the recorded token request).
+
+use crate::cli::{Format, OutputArgs};
+use crate::exit::{self, CliError};
+use crate::out::outln;
+use authdoctor_core::evidence::Evidence;
+use authdoctor_core::report::{Report, human, json};
+use authdoctor_core::secret::redact;
+use authdoctor_core::time::{format_unix, human_duration, now_unix};
+use authdoctor_tokens::cache::STORE_NOTE;
+use authdoctor_tokens::grant::{self, Recorder};
+use authdoctor_tokens::{FileCache, TokenConfig, TokenError, TokenSet, TokenSource};
+use clap::{Args, Subcommand, ValueEnum};
+
+/// Which profile, and how its client authenticates.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProfileArgs {
+    /// Profile name (default: AUTHDOCTOR_PROFILE, then default_profile).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Project config file (default: authdoctor.toml here or in a parent directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+    /// Client authentication: client_secret_basic (default with a secret), client_secret_post,
+    /// private_key_jwt (with --key-file), none (public client).
+    #[arg(long, value_name = "METHOD")]
+    pub auth_method: Option<String>,
+    /// PKCS#8 private key (PEM) for private_key_jwt.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a fresh access token (from the cache when still fresh by the issuer's clock).
+    Get(TokenGetArgs),
+    /// Show the cached token redacted: claims, lifetime, refresh token, where it is stored.
+    Show(TokenShowArgs),
+    /// Revoke the cached tokens at the issuer (RFC 7009) and delete the cache entry.
+    Revoke(TokenShowArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GrantKind {
+    /// client_credentials (and refresh_token when a refresh token is cached).
+    ClientCredentials,
+    /// Device authorization (RFC 8628): prints a code to enter in a browser.
+    Device,
+    /// Authorization code + PKCE with a loopback redirect on 127.0.0.1.
+    AuthCode,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenGetArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// The grant to use.
+    #[arg(long, value_enum, default_value = "client-credentials")]
+    pub grant: GrantKind,
+    /// Ignore the cached token and obtain a new one.
+    #[arg(long)]
+    pub force: bool,
+    /// Port of the loopback redirect for --grant auth-code (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub redirect_port: u16,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenShowArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The profile's token configuration.
+pub(crate) fn token_config(p: &ProfileArgs, host: Option<&str>) -> Result<TokenConfig, CliError> {
+    let layers = super::config::layers(p.config.as_deref())?;
+    let eff = authdoctor_core::profile::resolve(&layers, p.profile.as_deref(), host)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    TokenConfig::from_profile(&eff, p.auth_method.as_deref(), p.key_file.as_deref())
+        .map_err(|e| CliError::Usage(e.to_string()))
+}
+
+pub(crate) fn http_client() -> Result<reqwest::Client, CliError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| CliError::Io(format!("cannot build the HTTP client: {e}")))
+}
+
+pub(crate) fn cache() -> Result<FileCache, CliError> {
+    FileCache::open(FileCache::default_dir()).map_err(|e| CliError::Io(e.to_string()))
+}
+
+/// The profile's token source over the disk cache. Its HTTP client is built on the first token
+/// request: a cache hit (`token get` in a script's loop) then costs little more than reading
+/// the file.
+pub(crate) fn source(cfg: TokenConfig) -> Result<TokenSource, CliError> {
+    let make = || http_client().map_err(|e| e.to_string());
+    Ok(TokenSource::lazy(cfg, make, Some(cache()?)))
+}
+
+/// The diagnosis of a refused token request, as a report (None without a recorded exchange).
+pub(crate) fn endpoint_report(e: &TokenError) -> Option<Report> {
+    let r = e.recorded()?;
+    let ev = Evidence::new(
+        r.request.clone(),
+        vec![r.exchange.clone()],
+        None,
+        None,
+        now_unix(),
+    );
+    let findings = authdoctor_core::causes::diagnose(&ev);
+    Some(Report::new(&ev, findings))
+}
+
+/// Report a token error: the token endpoint's diagnosis when it refused, else one error line.
+/// Returns the exit code.
+pub(crate) fn report_token_error(e: &TokenError, out: &OutputArgs) -> i32 {
+    if let Some(report) = endpoint_report(e) {
+        match out.format {
+            Format::Json => outln!("{}", json::render(&report)),
+            Format::Human => {
+                outln!("{}", human::render(&report, false));
+            }
+        }
+        anstream::eprintln!("authdoctor: error: {e}");
+        return exit::AUTH_FAILURE;
+    }
+    anstream::eprintln!("authdoctor: error: {e}");
+    match e {
+        TokenError::Transport { .. } | TokenError::Discovery { .. } => exit::UNREACHABLE,
+        _ => exit::USAGE,
+    }
+}
+
+pub fn run(cmd: TokenCommand) -> Result<i32, CliError> {
+    match cmd {
+        TokenCommand::Get(a) => get(a),
+        TokenCommand::Show(a) => show(a),
+        TokenCommand::Revoke(a) => revoke(a),
+    }
+}
+
+fn get(a: TokenGetArgs) -> Result<i32, CliError> {
+    let cfg = token_config(&a.profile, None)?;
+    let rt = super::runtime()?;
+    let src = source(cfg.clone())?;
+    let result = rt.block_on(async {
+        match a.grant {
+            GrantKind::ClientCredentials if a.force => {
+                // A forced renewal: treat the cached token as rejected.
+                match cache()?.load(&cfg.profile).ok().flatten() {
+                    Some(old) => Ok::<_, CliError>(src.renew_after_rejection(&old).await),
+                    None => Ok(src.token().await),
+                }
+            }
+            GrantKind::ClientCredentials => Ok(src.token().await),
+            GrantKind::Device | GrantKind::AuthCode => {
+                let mut cfg = cfg.clone();
+                let http = http_client()?;
+                let ep = match cfg.endpoints(&http).await {
+                    Ok(ep) => ep.clone(),
+                    Err(e) => return Ok(Err(e)),
+                };
+                let rec = Recorder::new(http);
+                let t = if a.grant == GrantKind::Device {
+                    grant::device(&rec, &cfg, &ep, |p| {
+                        anstream::eprintln!(
+                            "To sign in, open {} and enter the code {} (expires in {})",
+                            p.verification_uri,
+                            p.user_code,
+                            human_duration(p.expires_in.as_secs() as i64)
+                        );
+                    })
+                    .await
+                } else {
+                    grant::auth_code_pkce(
+                        &rec,
+                        &cfg,
+                        &ep,
+                        a.redirect_port,
+                        std::time::Duration::from_secs(300),
+                        |url| {
+                            anstream::eprintln!("Open this URL in a browser to sign in:\n  {url}")
+                        },
+                    )
+                    .await
+                };
+                Ok(t.and_then(|t| src.adopt(t)))
+            }
+        }
+    })?;
+    let t = match result {
+        Ok(t) => t,
+        Err(e) => return Ok(report_token_error(&e, &a.output)),
+    };
+    match a.output.format {
+        Format::Json => {
+            let now = now_unix();
+            outln!(
+                "{}",
+                serde_json::json!({
+                    "access_token": t.access_token, "token_type": t.token_type,
+                    "expires_at": t.expires_at, "expires_in": t.remaining(now),
+                    "scope": t.scope,
+                })
+            );
+        }
+        // The token alone, so `$(authdoctor token get)` works.
+        Format::Human => outln!("{}", t.access_token),
+    }
+    Ok(exit::OK)
+}
+
+/// The redacted view of a token set (shared with `watch`).
+pub(crate) fn describe(t: &TokenSet) -> serde_json::Value {
+    let now = now_unix();
+    let claims = match authdoctor_core::token::jwt::analyse(&t.access_token) {
+        Some(authdoctor_core::token::jwt::JwtAnalysis::Jws(j)) => {
+            serde_json::json!({"header": j.header, "claims": j.claims})
+        }
+        _ => serde_json::Value::Null,
+    };
+    serde_json::json!({
+        "access_token": redact(&t.access_token),
+        "token_type": t.token_type,
+        "jwt": claims,
+        "issued_at": t.issued_at,
+        "expires_at": t.expires_at,
+        "lifetime_seconds": t.lifetime(),
+        "remaining_seconds": t.remaining(now),
+        "server_offset_seconds": t.server_offset,
+        "refresh_token": t.refresh_token.as_deref().map(redact),
+        "refresh_expires_at": t.refresh_expires_at,
+        "scope": t.scope,
+    })
+}
+
+fn show(a: TokenShowArgs) -> Result<i32, CliError> {
+    let cfg = token_config(&a.profile, None)?;
+    let cache = cache()?;
+    let Some(t) = cache
+        .load(&cfg.profile)
+        .map_err(|e| CliError::Io(e.to_string()))?
+    else {
+        anstream::eprintln!(
+            "authdoctor: error: no cached token for profile {}: run `authdoctor token get --profile {}`",
+            cfg.profile,
+            cfg.profile
+        );
+        return Ok(exit::AUTH_FAILURE);
+    };
+    let stale = t.key != cfg.cache_key();
+    let mut v = describe(&t);
+    v["profile"] = cfg.profile.clone().into();
+    v["store"] = serde_json::json!({"path": cache.path(&cfg.profile).display().to_string(), "kind": STORE_NOTE});
+    v["matches_profile"] = (!stale).into();
+    if a.output.format == Format::Json {
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(exit::OK);
+    }
+    let now = now_unix();
+    outln!("profile:  {}", cfg.profile);
+    outln!("token:    {} {}", t.token_type, redact(&t.access_token));
+    if let Some(exp) = t.expires_at {
+        let left = t.remaining(now).unwrap_or(0);
+        let state = if left > 0 {
+            format!("expires in {}", human_duration(left))
+        } else {
+            format!("expired {} ago", human_duration(-left))
+        };
+        outln!(
+            "lifetime: issued {} ─ expires {} ({} by the issuer's clock; lifetime {})",
+            format_unix(t.issued_at),
+            format_unix(exp),
+            state,
+            human_duration(t.lifetime().unwrap_or(0))
+        );
+    }
+    if let Some(o) = t.server_offset.filter(|o| *o != 0) {
+        outln!("clock:    the issuer's clock is {o:+} s from this machine's");
+    }
+    outln!(
+        "refresh:  {}",
+        t.refresh_token
+            .as_deref()
+            .map(redact)
+            .unwrap_or_else(|| "none".into())
+    );
+    if let Some(s) = &t.scope {
+        outln!("scope:    {s}");
+    }
+    if let serde_json::Value::Object(jwt) = &v["jwt"] {
+        outln!(
+            "header:   {}",
+            jwt.get("header").cloned().unwrap_or_default()
+        );
+        outln!(
+            "claims:   {}",
+            jwt.get("claims").cloned().unwrap_or_default()
+        );
+    }
+    outln!(
+        "store:    {} ({STORE_NOTE})",
+        cache.path(&cfg.profile).display()
+    );
+    if stale {
+        outln!(
+            "note:     cached for other scopes/resource than the profile now asks for; `token get` will replace it"
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn revoke(a: TokenShowArgs) -> Result<i32, CliError> {
+    let mut cfg = token_config(&a.profile, None)?;
+    let cache = cache()?;
+    let Some(t) = cache
+        .load(&cfg.profile)
+        .map_err(|e| CliError::Io(e.to_string()))?
+    else {
+        outln!("no cached token for profile {}", cfg.profile);
+        return Ok(exit::OK);
+    };
+    let rt = super::runtime()?;
+    let http = http_client()?;
+    let r = rt.block_on(async {
+        let ep = cfg.endpoints(&http).await?.clone();
+        grant::revoke(&Recorder::new(http.clone()), &cfg, &ep, &t).await
+    });
+    match r {
+        Ok(done) => {
+            cache
+                .remove(&cfg.profile)
+                .map_err(|e| CliError::Io(e.to_string()))?;
+            outln!(
+                "revoked {} and removed the cache entry of profile {}",
+                done.join(" and "),
+                cfg.profile
+            );
+            Ok(exit::OK)
+        }
+        Err(e) => Ok(report_token_error(&e, &a.output)),
+    }
+}

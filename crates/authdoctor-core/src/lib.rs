@@ -15,7 +15,8 @@ pub mod evidence;
 pub mod http;
 pub mod idp;
 pub mod input;
-pub mod jose;
+/// JOSE lives in its own small crate, shared with `authdoctor-guard`.
+pub use authdoctor_jose as jose;
 pub mod model;
 pub mod profile;
 pub mod report;

@@ -219,6 +219,21 @@ pub enum KeyError {
     NotForSignatures(String),
 }
 
+impl From<authdoctor_jose::JoseError> for KeyError {
+    fn from(e: authdoctor_jose::JoseError) -> Self {
+        use authdoctor_jose::JoseError as J;
+        match e {
+            J::BadKey(r) => KeyError::Invalid(r),
+            J::KeyNotForSigning(r) => KeyError::NotForSignatures(r),
+            J::KeyAlgMismatch { .. } | J::KeyCannotProduce { .. } => {
+                KeyError::AlgMismatch(e.to_string())
+            }
+            J::AlgUnsupported(a) => KeyError::Unsupported(format!("alg={a}")),
+            other => KeyError::Invalid(other.to_string()),
+        }
+    }
+}
+
 /// Why the guard could not be configured or could not obtain keys.
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {

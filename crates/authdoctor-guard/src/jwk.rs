@@ -1,16 +1,17 @@
 //! Verification keys: JWKs (RFC 7517) and HMAC secrets turned, once, into aws-lc-rs objects that
 //! are each pinned to the algorithms their `kty`/`crv`/`alg` allow.
 //!
-//! A `KeySet` is what the JWKS cache holds. Keys are parsed when the set is built
-//! (`ParsedPublicKey`, `hmac::Key`), never per request: parsing costs 10–20 % of a verify.
+//! What a JWK *means* — parsing and validating it, and which algorithms it may verify — is
+//! `authdoctor_jose` (shared with the diagnoser: one rule, one set of verdicts). This module only
+//! turns that material into pre-parsed keys (`ParsedPublicKey`, `hmac::Key`) pinned to those
+//! algorithms. A `KeySet` is what the JWKS cache holds; keys are parsed when the set is built,
+//! never per request: parsing costs 10–20 % of a verify.
 
 use std::sync::Arc;
 
+use authdoctor_jose::{Jwk, Jwks, KeyMaterial};
 use aws_lc_rs::hmac;
-use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents, VerificationAlgorithm};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
+use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
 
 use crate::error::{KeyError, Rejection};
 use crate::jws::{Algorithm, truncate};
@@ -70,16 +71,9 @@ impl VerifyKey {
         }
         let mut verifiers = Vec::new();
         for &alg in algs {
-            let a = match alg {
-                Algorithm::HS256 => hmac::HMAC_SHA256,
-                Algorithm::HS384 => hmac::HMAC_SHA384,
-                Algorithm::HS512 => hmac::HMAC_SHA512,
-                other => {
-                    return Err(KeyError::AlgMismatch(format!(
-                        "{other} with an HMAC secret"
-                    )));
-                }
-            };
+            let a = alg
+                .hmac_algorithm()
+                .ok_or_else(|| KeyError::AlgMismatch(format!("{alg} with an HMAC secret")))?;
             verifiers.push((alg, Verifier::Hmac(Box::new(hmac::Key::new(a, secret)))));
         }
         Ok(VerifyKey {
@@ -91,7 +85,7 @@ impl VerifyKey {
     /// A public key in SubjectPublicKeyInfo DER (what a PEM `PUBLIC KEY` block holds), pinned to
     /// `alg`.
     pub fn from_spki_der(kid: Option<&str>, alg: Algorithm, der: &[u8]) -> Result<Self, KeyError> {
-        let params = public_params(alg).ok_or_else(|| {
+        let params = alg.verification_algorithm().ok_or_else(|| {
             KeyError::AlgMismatch(format!("{alg} needs a secret, not a public key"))
         })?;
         let k = ParsedPublicKey::new(params, der).map_err(|e| KeyError::Invalid(e.to_string()))?;
@@ -103,206 +97,67 @@ impl VerifyKey {
 
     /// Parses one JWK (public part only; private members are ignored) into a pinned key.
     pub fn from_jwk(jwk: &serde_json::Value) -> Result<Self, KeyError> {
-        let raw: RawJwk =
-            serde_json::from_value(jwk.clone()).map_err(|e| KeyError::Invalid(e.to_string()))?;
-        raw.into_key()
+        VerifyKey::from_parsed_jwk(&Jwk::from_value(jwk)?)
+    }
+
+    /// Pins a parsed JWK to every algorithm `authdoctor_jose` says it is usable for (`use`,
+    /// `key_ops`, its own `alg`, `kty`/`crv`, RSA size, non-empty secret) and parses its
+    /// material once per algorithm. aws-lc checks the rest (EC points on the curve, RSA
+    /// exponent and the 8192-bit ceiling).
+    fn from_parsed_jwk(jwk: &Jwk) -> Result<Self, KeyError> {
+        let algs: Vec<Algorithm> = Algorithm::ALL
+            .into_iter()
+            .filter(|a| jwk.check_usable_for(*a).is_ok())
+            .collect();
+        if algs.is_empty() {
+            return Err(unusable(jwk));
+        }
+        let kid = jwk.kid.as_deref();
+        if let KeyMaterial::Oct { k } = &jwk.material {
+            return VerifyKey::hmac(kid, k, &algs);
+        }
+        let parsed = |alg: Algorithm| -> Result<(Algorithm, Verifier), KeyError> {
+            let invalid = |e: aws_lc_rs::error::KeyRejected| KeyError::Invalid(e.to_string());
+            let k = match &jwk.material {
+                KeyMaterial::Rsa { n, e } => RsaPublicKeyComponents {
+                    n: n.as_slice(),
+                    e: strip_zeros(e),
+                }
+                .to_parsed_public_key(alg.rsa_parameters().expect("an RSA key pins RSA algs"))
+                .map_err(invalid)?,
+                // Parsing checks an EC point is on the curve (invalid-curve attacks).
+                KeyMaterial::Ec { point: raw, .. }
+                | KeyMaterial::Okp { x: raw, .. }
+                | KeyMaterial::Spki { der: raw, .. } => ParsedPublicKey::new(
+                    alg.verification_algorithm()
+                        .expect("a public key pins public algs"),
+                    raw,
+                )
+                .map_err(invalid)?,
+                KeyMaterial::Oct { .. } => unreachable!("HMAC keys are built by VerifyKey::hmac"),
+            };
+            Ok((alg, Verifier::Public(k)))
+        };
+        Ok(VerifyKey {
+            kid: kid.map(Arc::from),
+            verifiers: algs.into_iter().map(parsed).collect::<Result<_, _>>()?,
+        })
     }
 }
 
-/// The aws-lc-rs verification algorithm for a public-key JWA algorithm.
-fn public_params(alg: Algorithm) -> Option<&'static dyn VerificationAlgorithm> {
-    Some(match alg {
-        Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-        Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-        Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-        Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-        Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
-        // FIXED = the JOSE r||s form. aws-lc rejects r or s equal to 0 or >= n (CVE-2022-21449).
-        Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
-        Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
-        Algorithm::ES512 => &signature::ECDSA_P521_SHA512_FIXED,
-        Algorithm::EdDSA | Algorithm::Ed25519 => &signature::ED25519,
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => return None,
-    })
-}
-
-fn rsa_params(alg: Algorithm) -> Option<&'static signature::RsaParameters> {
-    Some(match alg {
-        Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-        Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-        Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-        Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-        Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
-        _ => return None,
-    })
-}
-
-#[derive(Deserialize)]
-struct RawJwk {
-    kty: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default, rename = "use")]
-    use_: Option<String>,
-    #[serde(default)]
-    key_ops: Option<Vec<String>>,
-    #[serde(default)]
-    crv: Option<String>,
-    #[serde(default)]
-    n: Option<String>,
-    #[serde(default)]
-    e: Option<String>,
-    #[serde(default)]
-    x: Option<String>,
-    #[serde(default)]
-    y: Option<String>,
-    #[serde(default)]
-    k: Option<String>,
-}
-
-const REGISTERED_KEY_OPS: [&str; 8] = [
-    "sign",
-    "verify",
-    "encrypt",
-    "decrypt",
-    "wrapKey",
-    "unwrapKey",
-    "deriveKey",
-    "deriveBits",
-];
-
-fn b64(field: &'static str, v: &Option<String>) -> Result<Vec<u8>, KeyError> {
-    let s = v.as_deref().ok_or(KeyError::Missing(field))?;
-    URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| KeyError::Invalid(format!("`{field}` is not base64url")))
-}
-
-impl RawJwk {
-    fn into_key(self) -> Result<VerifyKey, KeyError> {
-        // RFC 7517 §4.2/4.3: a key marked for encryption must not verify signatures.
-        if let Some(u) = &self.use_
-            && u != "sig"
-        {
-            return Err(KeyError::NotForSignatures(format!("use={u}")));
-        }
-        if let Some(ops) = &self.key_ops {
-            // Unregistered values are ignored (RFC 7517 §4.3 allows others); registered ones
-            // that do not include `verify` exclude the key.
-            let registered: Vec<&String> = ops
-                .iter()
-                .filter(|o| REGISTERED_KEY_OPS.contains(&o.as_str()))
-                .collect();
-            if !registered.is_empty() && !registered.iter().any(|o| *o == "verify") {
-                return Err(KeyError::NotForSignatures(format!("key_ops={ops:?}")));
-            }
-        }
-        // The algorithms this key type can possibly verify, narrowed to the JWK's `alg` if set.
-        let by_type: Vec<Algorithm> = match (self.kty.as_str(), self.crv.as_deref()) {
-            ("RSA", _) => vec![
-                Algorithm::RS256,
-                Algorithm::RS384,
-                Algorithm::RS512,
-                Algorithm::PS256,
-                Algorithm::PS384,
-                Algorithm::PS512,
-            ],
-            ("EC", Some("P-256")) => vec![Algorithm::ES256],
-            ("EC", Some("P-384")) => vec![Algorithm::ES384],
-            ("EC", Some("P-521")) => vec![Algorithm::ES512],
-            ("OKP", Some("Ed25519")) => vec![Algorithm::EdDSA, Algorithm::Ed25519],
-            ("oct", _) => vec![Algorithm::HS256, Algorithm::HS384, Algorithm::HS512],
-            (kty, crv) => {
-                return Err(KeyError::Unsupported(format!(
-                    "kty={kty} crv={}",
-                    crv.unwrap_or("-")
-                )));
-            }
-        };
-        let algs = match &self.alg {
-            None => by_type,
-            Some(name) => {
-                let a = Algorithm::from_name(name)
-                    .ok_or_else(|| KeyError::Unsupported(format!("alg={}", truncate(name))))?;
-                if !by_type.contains(&a) {
-                    return Err(KeyError::AlgMismatch(format!(
-                        "alg={a} on a kty={} key",
-                        self.kty
-                    )));
-                }
-                vec![a]
-            }
-        };
-        let kid = self.kid.as_deref();
-        match self.kty.as_str() {
-            "RSA" => {
-                let n = b64("n", &self.n)?;
-                let e = b64("e", &self.e)?;
-                let comps = RsaPublicKeyComponents {
-                    n: strip_zeros(&n),
-                    e: strip_zeros(&e),
-                };
-                let mut verifiers = Vec::with_capacity(algs.len());
-                for alg in algs {
-                    let p = rsa_params(alg).expect("RSA algs only");
-                    let k = comps
-                        .to_parsed_public_key(p)
-                        .map_err(|e| KeyError::Invalid(e.to_string()))?;
-                    verifiers.push((alg, Verifier::Public(k)));
-                }
-                Ok(VerifyKey {
-                    kid: kid.map(Arc::from),
-                    verifiers,
-                })
-            }
-            "EC" => {
-                let x = b64("x", &self.x)?;
-                let y = b64("y", &self.y)?;
-                let len = match algs[0] {
-                    Algorithm::ES256 => 32,
-                    Algorithm::ES384 => 48,
-                    _ => 66,
-                };
-                if x.len() != len || y.len() != len {
-                    return Err(KeyError::Invalid(format!(
-                        "EC coordinates must be {len} bytes"
-                    )));
-                }
-                let mut point = Vec::with_capacity(1 + 2 * len);
-                point.push(4);
-                point.extend_from_slice(&x);
-                point.extend_from_slice(&y);
-                let p = public_params(algs[0]).expect("EC alg");
-                // Parsing checks the point is on the curve (invalid-curve attacks).
-                let k = ParsedPublicKey::new(p, &point)
-                    .map_err(|e| KeyError::Invalid(e.to_string()))?;
-                Ok(VerifyKey {
-                    kid: kid.map(Arc::from),
-                    verifiers: vec![(algs[0], Verifier::Public(k))],
-                })
-            }
-            "OKP" => {
-                let x = b64("x", &self.x)?;
-                let mut verifiers = Vec::new();
-                for alg in algs {
-                    let k = ParsedPublicKey::new(&signature::ED25519, &x)
-                        .map_err(|e| KeyError::Invalid(e.to_string()))?;
-                    verifiers.push((alg, Verifier::Public(k)));
-                }
-                Ok(VerifyKey {
-                    kid: kid.map(Arc::from),
-                    verifiers,
-                })
-            }
-            _ => {
-                let k = b64("k", &self.k)?;
-                VerifyKey::hmac(kid, &k, &algs)
-            }
-        }
+/// Why a key usable for no algorithm is refused: the reason `authdoctor_jose` gives for its own
+/// `alg` when it names a known one, else for the first algorithm of its key type.
+fn unusable(jwk: &Jwk) -> KeyError {
+    let kty = jwk.material.kty();
+    let alg = jwk
+        .alg
+        .as_deref()
+        .and_then(Algorithm::from_name)
+        .or_else(|| Algorithm::ALL.into_iter().find(|a| a.kty() == kty))
+        .unwrap_or(Algorithm::ALL[0]);
+    match jwk.check_usable_for(alg) {
+        Err(e) => e.into(),
+        Ok(()) => KeyError::Unsupported(format!("kty={kty}")),
     }
 }
 
@@ -352,24 +207,22 @@ impl KeySet {
     /// listed in `skipped` rather than failing the whole set: one odd key at an issuer must not
     /// take every token down.
     pub fn from_jwks_json(json: &[u8]) -> Result<Self, KeyError> {
-        let v: serde_json::Value = serde_json::from_slice(json)
-            .map_err(|e| KeyError::Invalid(format!("JWKS is not JSON: {e}")))?;
-        let list = match v.get("keys") {
-            Some(serde_json::Value::Array(a)) => a.clone(),
-            Some(_) => return Err(KeyError::Invalid("`keys` is not an array".into())),
-            None if v.get("kty").is_some() => vec![v],
-            None => return Err(KeyError::Missing("keys")),
-        };
+        let jwks = Jwks::parse(json).map_err(|e| KeyError::Invalid(e.to_string()))?;
         let mut set = KeySet::new();
-        for jwk in &list {
-            match VerifyKey::from_jwk(jwk) {
+        for jwk in &jwks.keys {
+            match VerifyKey::from_parsed_jwk(jwk) {
                 Ok(k) => set.insert(k),
                 Err(e) => set.skipped.push(SkippedKey {
-                    kid: jwk.get("kid").and_then(|k| k.as_str()).map(str::to_owned),
+                    kid: jwk.kid.clone(),
                     reason: e.to_string(),
                 }),
             }
         }
+        set.skipped.extend(
+            jwks.rejected
+                .into_iter()
+                .map(|(_, kid, reason)| SkippedKey { kid, reason }),
+        );
         Ok(set)
     }
 

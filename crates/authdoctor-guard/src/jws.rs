@@ -8,103 +8,15 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use authdoctor_jose::b64;
 use serde::Deserialize;
 
 use crate::error::{Malformed, Rejection};
 use crate::jwk::{KeySet, VerifyKey};
 
-/// The JWS algorithms the guard verifies. Anything else, `none` included, is refused by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(missing_docs)] // the variants are the registered JWA names
-pub enum Algorithm {
-    HS256,
-    HS384,
-    HS512,
-    RS256,
-    RS384,
-    RS512,
-    PS256,
-    PS384,
-    PS512,
-    ES256,
-    ES384,
-    ES512,
-    /// `EdDSA` with an Ed25519 key (RFC 8037).
-    EdDSA,
-    /// The fully-specified name for the same signature (RFC 9864).
-    Ed25519,
-}
-
-impl Algorithm {
-    /// Every algorithm the guard can verify.
-    pub const ALL: [Algorithm; 14] = [
-        Algorithm::HS256,
-        Algorithm::HS384,
-        Algorithm::HS512,
-        Algorithm::RS256,
-        Algorithm::RS384,
-        Algorithm::RS512,
-        Algorithm::PS256,
-        Algorithm::PS384,
-        Algorithm::PS512,
-        Algorithm::ES256,
-        Algorithm::ES384,
-        Algorithm::ES512,
-        Algorithm::EdDSA,
-        Algorithm::Ed25519,
-    ];
-
-    /// The registered name, as in a JOSE header.
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::HS256 => "HS256",
-            Algorithm::HS384 => "HS384",
-            Algorithm::HS512 => "HS512",
-            Algorithm::RS256 => "RS256",
-            Algorithm::RS384 => "RS384",
-            Algorithm::RS512 => "RS512",
-            Algorithm::PS256 => "PS256",
-            Algorithm::PS384 => "PS384",
-            Algorithm::PS512 => "PS512",
-            Algorithm::ES256 => "ES256",
-            Algorithm::ES384 => "ES384",
-            Algorithm::ES512 => "ES512",
-            Algorithm::EdDSA => "EdDSA",
-            Algorithm::Ed25519 => "Ed25519",
-        }
-    }
-
-    /// Parses a registered name exactly (JOSE names are case-sensitive).
-    pub fn from_name(name: &str) -> Option<Self> {
-        Algorithm::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    /// Whether this is an HMAC algorithm (a shared secret, never a public key).
-    pub fn is_hmac(self) -> bool {
-        matches!(self, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
-    }
-
-    /// The exact signature length, where the algorithm fixes one (HMAC, ECDSA, Ed25519).
-    fn fixed_signature_len(self) -> Option<usize> {
-        match self {
-            Algorithm::HS256 => Some(32),
-            Algorithm::HS384 => Some(48),
-            Algorithm::ES256 => Some(64),
-            Algorithm::HS512 | Algorithm::EdDSA | Algorithm::Ed25519 => Some(64),
-            Algorithm::ES384 => Some(96),
-            Algorithm::ES512 => Some(132),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The JWS algorithms the guard verifies: `authdoctor_jose`'s table (names, key types, curves,
+/// signature sizes), shared with the diagnoser. Anything else, `none` included, is refused by name.
+pub use authdoctor_jose::Alg as Algorithm;
 
 /// Limits applied before any decoding, so a hostile token costs bounded work.
 #[derive(Clone, Copy, Debug)]
@@ -211,8 +123,7 @@ pub fn verify_compact(
         });
     }
     let mut hbuf = [0u8; HEADER_BUF];
-    let hn = URL_SAFE_NO_PAD
-        .decode_slice(h64, &mut hbuf)
+    let hn = b64::decode_slice(h64, &mut hbuf, "header")
         .map_err(|_| Rejection::Malformed(Malformed::HeaderBase64))?;
     if hn > limits.max_header_len {
         return Err(Rejection::HeaderTooLarge {
@@ -259,8 +170,7 @@ pub fn verify_compact(
     if s64.len() > MAX_SIG / 3 * 4 {
         return Err(Rejection::Malformed(Malformed::SignatureBase64));
     }
-    let sn = URL_SAFE_NO_PAD
-        .decode_slice(s64, &mut sbuf)
+    let sn = b64::decode_slice(s64, &mut sbuf, "signature")
         .map_err(|_| Rejection::Malformed(Malformed::SignatureBase64))?;
     let sig = &sbuf[..sn];
     if let Some(n) = alg.fixed_signature_len()
@@ -275,9 +185,8 @@ pub fn verify_compact(
     verify_with(key, alg, signing_input, sig)?;
 
     // Only signed bytes are decoded further. Payload decoding is strict base64url as well.
-    let payload = URL_SAFE_NO_PAD
-        .decode(p64)
-        .map_err(|_| Rejection::Malformed(Malformed::PayloadBase64))?;
+    let payload =
+        b64::decode(p64, "payload").map_err(|_| Rejection::Malformed(Malformed::PayloadBase64))?;
     Ok(VerifiedJws {
         alg,
         kid: key.kid.clone(),
@@ -315,7 +224,7 @@ fn header_alg_name(h64: &str, limits: &Limits) -> Option<String> {
     if h64.len() > limits.max_header_len * 2 {
         return None;
     }
-    let raw = URL_SAFE_NO_PAD.decode(h64).ok()?;
+    let raw = b64::decode(h64, "header").ok()?;
     let h: RawHeader<'_> = serde_json::from_slice(&raw).ok()?;
     Some(h.alg.into_owned())
 }

@@ -18,7 +18,12 @@
 //!
 //! The hot path is kept to what the job needs, since the proxy is measured against nginx
 //! (BENCHMARKS.md): no per-request formatting of the token, URL parsing, header-name
-//! allocation or boxing of bodies; the upstream connection is reused from the pool.
+//! allocation or boxing of bodies. For a plain-http upstream and an HTTP/1.1 client, each client
+//! connection keeps its own upstream HTTP/1.1 connection ([`Affine`]): its requests arrive one
+//! after another, so that connection is always free for the next one, with no pool lock and no
+//! task spawned per request to return it (which the pooled client needs); when the client
+//! leaves, the connection is parked for the next client. HTTP/2 clients (many requests at once
+//! on one connection) and https upstreams go through hyper-util's pooled client.
 
 use crate::source::TokenSource;
 use crate::token::TokenSet;
@@ -80,9 +85,20 @@ impl AuthHeader {
     }
 }
 
+/// An upstream HTTP/1.1 connection of our own (plain http).
+type H1 = hyper::client::conn::http1::SendRequest<UpBody>;
+
+/// Parked upstream connections kept at most (more are closed): enough for a burst of clients.
+const MAX_PARKED: usize = 64;
+
 struct State {
     scheme: Scheme,
     authority: Authority,
+    /// `host:port` to connect to, for our own HTTP/1.1 connections (plain http only).
+    addr: String,
+    /// Upstream connections of clients that left, taken by the next client (LIFO: the most
+    /// recently used is the least likely to have been closed by the upstream).
+    parked: std::sync::Mutex<Vec<H1>>,
     /// The upstream URL's path without its trailing '/', prefixed to every request's path;
     /// empty when the upstream is a bare origin (then the client's path is forwarded as is).
     base: String,
@@ -182,12 +198,15 @@ pub async fn serve(
     }
     .parse()
     .map_err(|_| bad("not a valid authority"))?;
+    let addr = format!("{host}:{}", upstream.port_or_known_default().unwrap_or(80));
     let mut shown = upstream.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
     let state = Arc::new(State {
         scheme,
         authority,
+        addr,
+        parked: std::sync::Mutex::default(),
         base: upstream.path().trim_end_matches('/').to_string(),
         upstream: shown.to_string(),
         source,
@@ -202,11 +221,14 @@ pub async fn serve(
             _ = &mut shutdown => return Ok(()),
         };
         let _ = sock.set_nodelay(true);
-        let state = state.clone();
+        let own = Arc::new(Affine {
+            state: state.clone(),
+            conn: std::sync::Mutex::new(None),
+        });
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
-                let state = state.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+                let own = own.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(&own, req).await) }
             });
             // auto: HTTP/1.1, or HTTP/2 when the client opens with the h2 preface.
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
@@ -225,9 +247,107 @@ fn error_response(status: StatusCode, msg: String) -> Response<ProxyBody> {
         .expect("static response")
 }
 
-async fn handle(state: &State, req: Request<Incoming>) -> Response<ProxyBody> {
+/// One client connection's upstream HTTP/1.1 connection (see the module doc); parked for the
+/// next client when this one leaves.
+struct Affine {
+    state: Arc<State>,
+    conn: std::sync::Mutex<Option<H1>>,
+}
+
+impl Drop for Affine {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.get_mut().ok().and_then(Option::take)
+            && !c.is_closed()
+            && let Ok(mut p) = self.state.parked.lock()
+            && p.len() < MAX_PARKED
+        {
+            p.push(c);
+        }
+    }
+}
+
+impl Affine {
+    /// This client's connection, else a parked one that is still open.
+    fn checkout(&self) -> Option<H1> {
+        if let Some(c) = self.conn.lock().ok()?.take().filter(|c| !c.is_closed()) {
+            return Some(c);
+        }
+        let mut p = self.state.parked.lock().ok()?;
+        while let Some(c) = p.pop() {
+            if !c.is_closed() {
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    async fn connect(&self) -> Result<H1, String> {
+        let st = &self.state;
+        let fail = |e: &dyn std::error::Error| {
+            format!("upstream {}: {}", st.upstream, crate::grant::error_chain(e))
+        };
+        let tcp = tokio::net::TcpStream::connect(&st.addr)
+            .await
+            .map_err(|e| fail(&e))?;
+        let _ = tcp.set_nodelay(true);
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+            .await
+            .map_err(|e| fail(&e))?;
+        // Drives the connection until both sides drop it.
+        tokio::spawn(conn);
+        Ok(sender)
+    }
+
+    /// Send on this client's connection (origin-form target, `Host` set as a client would).
+    /// A request the connection did not take (the upstream closed it while idle) is sent again
+    /// on another; one it took is never re-sent here.
+    async fn send(&self, mut req: Request<UpBody>) -> Result<Response<Incoming>, String> {
+        let st = &self.state;
+        let pq = req
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        *req.uri_mut() = Uri::from(pq);
+        let host = HeaderValue::from_str(st.authority.as_str())
+            .map_err(|_| format!("upstream {}: not a valid Host", st.upstream))?;
+        req.headers_mut().insert(header::HOST, host);
+        let mut last = String::new();
+        for _ in 0..3 {
+            let mut c = match self.checkout() {
+                Some(c) => c,
+                None => self.connect().await?,
+            };
+            if c.ready().await.is_err() {
+                continue;
+            }
+            match c.try_send_request(req).await {
+                Ok(resp) => {
+                    // Free again for this client's next request (HTTP/1.1 clients send one at
+                    // a time: it comes once this answer has been streamed).
+                    if let Ok(mut g) = self.conn.lock() {
+                        *g = Some(c);
+                    }
+                    return Ok(resp);
+                }
+                Err(mut e) => {
+                    let again = e.take_message();
+                    last = crate::grant::error_chain(&e.into_error());
+                    match again {
+                        Some(r) => req = r,
+                        None => return Err(format!("upstream {}: {last}", st.upstream)),
+                    }
+                }
+            }
+        }
+        Err(format!("upstream {}: {last}", st.upstream))
+    }
+}
+
+async fn handle(own: &Affine, req: Request<Incoming>) -> Response<ProxyBody> {
+    let state = &*own.state;
     state.stats.requests.fetch_add(1, Ordering::Relaxed);
-    match forward(state, req).await {
+    match forward(own, req).await {
         Ok(r) => r,
         Err(msg) => {
             state.stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -258,8 +378,11 @@ impl State {
             .map_err(|e| format!("cannot build the upstream URI: {e}"))
     }
 
+    /// Send upstream: on the client connection's own HTTP/1.1 connection when `own` is given
+    /// (plain http, HTTP/1.1 client), else through the pool.
     async fn send(
         &self,
+        own: Option<&Affine>,
         method: Method,
         uri: Uri,
         headers: HeaderMap,
@@ -272,6 +395,9 @@ impl State {
         // client's request must not ask the HTTP/1.1 pool for HTTP/2.
         *req.version_mut() = Version::HTTP_11;
         *req.headers_mut() = headers;
+        if let Some(own) = own {
+            return own.send(req).await;
+        }
         self.http.request(req).await.map_err(|e| {
             format!(
                 "upstream {}: {}",
@@ -282,11 +408,13 @@ impl State {
     }
 }
 
-async fn forward(state: &State, req: Request<Incoming>) -> Result<Response<ProxyBody>, String> {
+async fn forward(own: &Affine, req: Request<Incoming>) -> Result<Response<ProxyBody>, String> {
+    let state = &*own.state;
     let token = state.source.token().await.map_err(|e| e.to_string())?;
     let auth = state.auth.value(&token)?;
     let (parts, body) = req.into_parts();
     let uri = state.uri(&parts.uri)?;
+    let own = (state.scheme == Scheme::HTTP && parts.version != Version::HTTP_2).then_some(own);
     let chunked = {
         use hyper::body::Body;
         !body.is_end_stream() && body.size_hint().exact() != Some(0)
@@ -309,7 +437,7 @@ async fn forward(state: &State, req: Request<Incoming>) -> Result<Response<Proxy
         // the headers (a few entries after stripping).
         let again = (parts.method.clone(), uri.clone(), headers.clone());
         let resp = state
-            .send(parts.method, uri, headers, Either::Left(Empty::new()))
+            .send(own, parts.method, uri, headers, Either::Left(Empty::new()))
             .await?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             let renewed = state
@@ -321,14 +449,14 @@ async fn forward(state: &State, req: Request<Incoming>) -> Result<Response<Proxy
             headers.insert(header::AUTHORIZATION, state.auth.value(&renewed)?);
             state.stats.retried.fetch_add(1, Ordering::Relaxed);
             state
-                .send(method, uri, headers, Either::Left(Empty::new()))
+                .send(own, method, uri, headers, Either::Left(Empty::new()))
                 .await?
         } else {
             resp
         }
     } else {
         state
-            .send(parts.method, uri, headers, Either::Right(body))
+            .send(own, parts.method, uri, headers, Either::Right(body))
             .await?
     };
     if resp.status() == StatusCode::UNAUTHORIZED {

@@ -240,3 +240,40 @@ async fn wrong_secret_is_a_typed_invalid_client_with_the_exchange() {
     assert_eq!(rec.exchange.status, 401);
     assert!(!e.to_string().contains("wrong"), "{e}");
 }
+
+/// A cache hit never builds the HTTP client (that is what keeps a cached `token get` at the
+/// cost of a process start); a stale entry builds it once, on the first token request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_hit_builds_no_http_client() {
+    let (url, seen) = endpoint().await;
+    let cfg = config(&url, "c", "s");
+    let cache = FileCache::open(tmpdir("lazy")).unwrap();
+    let now = authdoctor_core::time::now_unix();
+    let fresh = TokenSet {
+        access_token: "at-cached".into(),
+        expires_at: Some(now + 3600),
+        issued_at: now,
+        refresh_token: None,
+        ..expired_with("", &cfg.cache_key())
+    };
+    cache.store("t", &fresh).unwrap();
+    let built = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let b2 = built.clone();
+    let make = move || {
+        b2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(reqwest::Client::new())
+    };
+    let src = TokenSource::lazy(cfg.clone(), make.clone(), Some(cache.clone()));
+    assert_eq!(src.token().await.unwrap().access_token, "at-cached");
+    assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert!(seen.lock().unwrap().requests.is_empty());
+    // Stale on disk: one client built, one token request.
+    cache
+        .store("t", &expired_with("rt-old", &cfg.cache_key()))
+        .unwrap();
+    let src = TokenSource::lazy(cfg, make, Some(cache.clone()));
+    assert_eq!(src.token().await.unwrap().access_token, "at-refreshed");
+    assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(seen.lock().unwrap().requests.len(), 1);
+    std::fs::remove_dir_all(cache.dir()).unwrap();
+}

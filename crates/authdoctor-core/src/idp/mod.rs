@@ -357,15 +357,9 @@ fn scope_checks(exp: &[Expected], granted: &[String], any_of: bool) -> Vec<Claim
 
 /// Signature lengths each algorithm produces (RSA: the modulus size, any of the common ones).
 fn sig_len_ok(alg: Alg, len: usize, rsa_bytes: Option<usize>) -> bool {
-    match alg {
-        Alg::Es256 => len == 64,
-        Alg::Es384 => len == 96,
-        Alg::Es512 => len == 132,
-        Alg::EdDsa | Alg::Ed25519 => len == 64,
-        Alg::Hs256 => len == 32,
-        Alg::Hs384 => len == 48,
-        Alg::Hs512 => len == 64,
-        _ => rsa_bytes.is_none_or(|n| n == len),
+    match alg.fixed_signature_len() {
+        Some(n) => len == n,
+        None => rsa_bytes.is_none_or(|n| n == len),
     }
 }
 

@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Alg, JoseError, b64};
+use crate::{Alg, JoseError, b64};
 
 /// The public material of a key, ready for verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +86,21 @@ fn field<'a>(m: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, J
         .ok_or_else(|| JoseError::BadKey(format!("member {name:?} is missing")))
 }
 
+/// An optional string member: absent is `None`, present but not a string refuses the key (a
+/// `"use": 1` must not read as "no restriction").
+fn opt_str<'a>(
+    m: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'a str>, JoseError> {
+    match m.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(JoseError::BadKey(format!(
+            "member {name:?} is not a string"
+        ))),
+    }
+}
+
 fn bytes(m: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>, JoseError> {
     let s = field(m, name)?;
     b64::decode(s, "key member").map_err(|e| JoseError::BadKey(format!("{name}: {e}")))
@@ -101,21 +116,17 @@ fn coord_len(crv: &str) -> Option<usize> {
 }
 
 impl Jwk {
-    /// Parse one JWK. A missing `kty` is inferred from the members present (some published
-    /// keys omit it); everything else is checked strictly.
+    /// Parse one JWK, strictly: `kty` is required, `kid`/`alg`/`use` must be strings when
+    /// present, `key_ops` an array of strings, members strict base64url, RSA moduli without a
+    /// leading zero octet, EC coordinates and Ed25519 keys of their curve's exact size. Private
+    /// members are ignored.
     pub fn from_value(v: &Value) -> Result<Jwk, JoseError> {
         let m = v
             .as_object()
             .ok_or_else(|| JoseError::BadKey("a JWK must be a JSON object".into()))?;
-        let kty = match m.get("kty").and_then(Value::as_str) {
-            Some(k) => k.to_string(),
-            None if m.contains_key("n") => "RSA".into(),
-            None if m.contains_key("y") => "EC".into(),
-            None if m.contains_key("crv") => "OKP".into(),
-            None if m.contains_key("k") => "oct".into(),
-            None => return Err(JoseError::BadKey("no kty".into())),
-        };
-        let material = match kty.as_str() {
+        // RFC 7517 §4.1: `kty` is required; a key without one is refused, not guessed at.
+        let kty = opt_str(m, "kty")?.ok_or_else(|| JoseError::BadKey("no kty".into()))?;
+        let material = match kty {
             "RSA" => {
                 let n = bytes(m, "n")?;
                 let e = bytes(m, "e")?;
@@ -148,6 +159,12 @@ impl Jwk {
             "OKP" => {
                 let crv = field(m, "crv")?.to_string();
                 let x = bytes(m, "x")?;
+                if crv == "Ed25519" && x.len() != 32 {
+                    return Err(JoseError::BadKey(format!(
+                        "an Ed25519 public key is 32 bytes, not {}",
+                        x.len()
+                    )));
+                }
                 KeyMaterial::Okp { crv, x }
             }
             "oct" => KeyMaterial::Oct { k: bytes(m, "k")? },
@@ -164,9 +181,9 @@ impl Jwk {
             Some(_) => return Err(JoseError::BadKey("key_ops must be an array".into())),
         };
         Ok(Jwk {
-            kid: m.get("kid").and_then(Value::as_str).map(str::to_string),
-            alg: m.get("alg").and_then(Value::as_str).map(str::to_string),
-            use_: m.get("use").and_then(Value::as_str).map(str::to_string),
+            kid: opt_str(m, "kid")?.map(str::to_string),
+            alg: opt_str(m, "alg")?.map(str::to_string),
+            use_: opt_str(m, "use")?.map(str::to_string),
             key_ops,
             material,
         })
@@ -227,7 +244,9 @@ impl Jwk {
     }
 
     /// Can this key verify `alg` tokens? Checks `use`, `key_ops`, the pinned `alg`, the key
-    /// type and the curve, in that order, so the first reason is the most specific one.
+    /// type, the curve, and last the key itself (RSA of at least 2048 bits, a non-empty HMAC
+    /// secret), in that order, so the first reason is the most specific one. The one rule for
+    /// the diagnoser and the guard (which pins each key to the algorithms that pass it).
     pub fn check_usable_for(&self, alg: Alg) -> Result<(), JoseError> {
         if let Some(u) = &self.use_
             && u != "sig"
@@ -271,7 +290,18 @@ impl Jwk {
                 ),
             });
         }
-        Ok(())
+        match &self.material {
+            KeyMaterial::Oct { k } if k.is_empty() => {
+                Err(JoseError::BadKey("empty HMAC secret".into()))
+            }
+            KeyMaterial::Rsa { .. } if self.material.rsa_bits().unwrap_or(0) < 2048 => {
+                Err(JoseError::BadKey(format!(
+                    "RSA key of {} bits; at least 2048 are required",
+                    self.material.rsa_bits().unwrap_or(0)
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     pub fn kid_or_none(&self) -> String {
@@ -355,14 +385,46 @@ mod tests {
     fn rejects_enc_keys_and_wrong_curves() {
         let k = Jwk::from_value(&json!({"kty":"oct","k":"c2VjcmV0","use":"enc"})).unwrap();
         assert!(matches!(
-            k.check_usable_for(Alg::Hs256),
+            k.check_usable_for(Alg::HS256),
             Err(JoseError::KeyNotForSigning(_))
         ));
         let k = Jwk::from_value(&json!({"kty":"oct","k":"c2VjcmV0"})).unwrap();
         assert!(matches!(
-            k.check_usable_for(Alg::Rs256),
+            k.check_usable_for(Alg::RS256),
             Err(JoseError::KeyCannotProduce { .. })
         ));
+    }
+
+    #[test]
+    fn strict_members() {
+        let bad = |v: Value| Jwk::from_value(&v).unwrap_err().code();
+        // kty is required (RFC 7517 §4.1), not inferred from the members.
+        assert_eq!(bad(json!({"k":"c2VjcmV0"})), "bad-key");
+        // kid/alg/use of the wrong type do not read as "absent".
+        assert_eq!(bad(json!({"kty":"oct","k":"c2VjcmV0","use":1})), "bad-key");
+        assert_eq!(
+            bad(json!({"kty":"oct","k":"c2VjcmV0","alg":["HS256"]})),
+            "bad-key"
+        );
+        // RFC 7518 §6.3.1.1: no leading zero octet in the modulus.
+        assert_eq!(bad(json!({"kty":"RSA","n":"AAEC","e":"AQAB"})), "bad-key");
+        // An Ed25519 key is 32 bytes.
+        assert_eq!(
+            bad(json!({"kty":"OKP","crv":"Ed25519","x":"AAEC"})),
+            "bad-key"
+        );
+        // key_ops present without "verify": not a verification key, whatever else it lists.
+        let k = Jwk::from_value(&json!({"kty":"oct","k":"c2VjcmV0","key_ops":[]})).unwrap();
+        assert_eq!(
+            k.check_usable_for(Alg::HS256).unwrap_err().code(),
+            "key-not-for-signing"
+        );
+        // An empty secret is usable for nothing.
+        let k = Jwk::from_value(&json!({"kty":"oct","k":""})).unwrap();
+        assert_eq!(
+            k.check_usable_for(Alg::HS256).unwrap_err().code(),
+            "bad-key"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use aws_lc_rs::{hmac, signature};
 use serde_json::{Map, Value};
 
-use super::{Alg, JoseError, Jwk, KeyMaterial, b64};
+use crate::{Alg, JoseError, Jwk, KeyMaterial, b64};
 
 /// A compact JWS taken apart (not yet verified).
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +65,7 @@ pub fn header_alg(header: &Map<String, Value>) -> Result<Alg, JoseError> {
     if name.eq_ignore_ascii_case("none") {
         return Err(JoseError::AlgNone);
     }
-    let alg = Alg::parse(name).ok_or_else(|| JoseError::AlgUnsupported(name.to_string()))?;
+    let alg = Alg::from_name(name).ok_or_else(|| JoseError::AlgUnsupported(name.to_string()))?;
     if let Some(crit) = header.get("crit") {
         // No extension is understood here, so any `crit` (RFC 7515 §4.1.11) refuses the token.
         let first = crit
@@ -93,6 +93,7 @@ pub fn verify_hmac(token: &str, secret: &[u8]) -> Result<Verified, JoseError> {
 
 /// Verify already-split parts with one key.
 pub fn verify_parts(p: &Parts, alg: Alg, key: &Jwk) -> Result<Verified, JoseError> {
+    // Also refuses RSA keys under 2048 bits and empty HMAC secrets.
     key.check_usable_for(alg)?;
     let msg = p.signing_input.as_bytes();
     let sig = p.signature.as_slice();
@@ -100,42 +101,27 @@ pub fn verify_parts(p: &Parts, alg: Alg, key: &Jwk) -> Result<Verified, JoseErro
         alg: alg.name(),
         kid: key.kid_or_none(),
     };
+    // `check_usable_for` guarantees the key type matches the algorithm's, so each arm below has
+    // the parameters it needs.
     let ok = match &key.material {
         KeyMaterial::Oct { k } => {
-            let a = match alg {
-                Alg::Hs256 => hmac::HMAC_SHA256,
-                Alg::Hs384 => hmac::HMAC_SHA384,
-                _ => hmac::HMAC_SHA512,
-            };
-            if k.is_empty() {
-                return Err(JoseError::BadKey("empty HMAC secret".into()));
-            }
+            let a = alg.hmac_algorithm().ok_or_else(mismatch)?;
             hmac::verify(&hmac::Key::new(a, k), msg, sig).is_ok()
         }
         KeyMaterial::Rsa { n, e } => {
-            if key.material.rsa_bits().unwrap_or(0) < 2048 {
-                return Err(JoseError::BadKey(format!(
-                    "RSA key of {} bits; at least 2048 are required",
-                    key.material.rsa_bits().unwrap_or(0)
-                )));
-            }
-            let params = rsa_params(alg);
+            let params = alg.rsa_parameters().ok_or_else(mismatch)?;
             signature::RsaPublicKeyComponents { n, e }
                 .verify(params, msg, sig)
                 .is_ok()
         }
-        KeyMaterial::Ec { point, .. } => signature::UnparsedPublicKey::new(ec_alg(alg), point)
-            .verify(msg, sig)
-            .is_ok(),
-        KeyMaterial::Okp { x, .. } => signature::UnparsedPublicKey::new(&signature::ED25519, x)
-            .verify(msg, sig)
-            .is_ok(),
+        KeyMaterial::Ec { point: raw, .. } | KeyMaterial::Okp { x: raw, .. } => {
+            let v = alg.verification_algorithm().ok_or_else(mismatch)?;
+            signature::UnparsedPublicKey::new(v, raw)
+                .verify(msg, sig)
+                .is_ok()
+        }
         KeyMaterial::Spki { der, kty, .. } => {
-            let v: &dyn signature::VerificationAlgorithm = match *kty {
-                "RSA" => rsa_params(alg),
-                "EC" => ec_alg(alg),
-                _ => &signature::ED25519,
-            };
+            let v = alg.verification_algorithm().ok_or_else(mismatch)?;
             // aws-lc-rs reads SPKI DER for RSA and EC; Ed25519 wants the raw 32 bytes (the
             // SPKI's last 32).
             if *kty == "OKP" {
@@ -159,25 +145,6 @@ pub fn verify_parts(p: &Parts, alg: Alg, key: &Jwk) -> Result<Verified, JoseErro
         header: p.header.clone(),
         payload: p.payload.clone(),
     })
-}
-
-fn rsa_params(alg: Alg) -> &'static signature::RsaParameters {
-    match alg {
-        Alg::Rs256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        Alg::Rs384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-        Alg::Rs512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-        Alg::Ps256 => &signature::RSA_PSS_2048_8192_SHA256,
-        Alg::Ps384 => &signature::RSA_PSS_2048_8192_SHA384,
-        _ => &signature::RSA_PSS_2048_8192_SHA512,
-    }
-}
-
-fn ec_alg(alg: Alg) -> &'static signature::EcdsaVerificationAlgorithm {
-    match alg {
-        Alg::Es256 => &signature::ECDSA_P256_SHA256_FIXED,
-        Alg::Es384 => &signature::ECDSA_P384_SHA384_FIXED,
-        _ => &signature::ECDSA_P521_SHA512_FIXED,
-    }
 }
 
 #[cfg(test)]

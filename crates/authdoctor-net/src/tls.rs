@@ -95,8 +95,9 @@ fn server_verifier(
     provider: &Arc<CryptoProvider>,
 ) -> Result<Arc<dyn ServerCertVerifier>, NetError> {
     if transport.insecure {
-        return Ok(Arc::new(AcceptAnyCert {
+        return Ok(Arc::new(AcceptingVerifier {
             provider: provider.clone(),
+            record: None,
         }));
     }
     let extra = match &transport.cacert {
@@ -176,22 +177,49 @@ fn load_identity(
     Ok(Some((chain, key)))
 }
 
-/// `-k`: any certificate is accepted; the handshake signatures are still checked so that the
-/// connection is at least to whoever holds the presented key.
+/// Accepts whatever certificate the server presents; the handshake signatures are still checked
+/// so that the connection is at least to whoever holds the presented key.
+///
+/// Without `record` this is `-k`. With it, the chain and the real verifier's verdict are recorded
+/// and the handshake goes on (the inspection handshake, see the module doc).
 #[derive(Debug)]
-struct AcceptAnyCert {
+struct AcceptingVerifier {
     provider: Arc<CryptoProvider>,
+    record: Option<Recording>,
 }
 
-impl ServerCertVerifier for AcceptAnyCert {
+/// The real verifier whose verdict is recorded, and where.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<dyn ServerCertVerifier>,
+    rec: Shared,
+}
+
+impl ServerCertVerifier for AcceptingVerifier {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(Recording { inner, rec }) = &self.record {
+            let verdict = inner.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            );
+            with_rec(rec, |r| {
+                r.chain = std::iter::once(end_entity)
+                    .chain(intermediates)
+                    .map(|c| c.clone().into_owned())
+                    .collect();
+                r.verify_error = verdict.err().map(|e| describe_rustls_error(&e));
+            });
+        }
         Ok(ServerCertVerified::assertion())
     }
 
@@ -385,75 +413,6 @@ fn with_rec<R>(rec: &Shared, f: impl FnOnce(&mut Recorded) -> R) -> R {
     f(&mut guard)
 }
 
-/// Records the chain and the real verifier's verdict, then lets the handshake go on.
-#[derive(Debug)]
-struct RecordingVerifier {
-    inner: Arc<dyn ServerCertVerifier>,
-    provider: Arc<CryptoProvider>,
-    rec: Shared,
-}
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
-        with_rec(&self.rec, |r| {
-            r.chain = std::iter::once(end_entity)
-                .chain(intermediates)
-                .map(|c| c.clone().into_owned())
-                .collect();
-            r.verify_error = verdict.err().map(|e| describe_rustls_error(&e));
-        });
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
 /// rustls calls `resolve` only when the server sent a CertificateRequest: that is the signal.
 #[derive(Debug)]
 struct RecordingResolver {
@@ -548,10 +507,12 @@ async fn inspect_inner(
             reason: e.to_string(),
         })?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(RecordingVerifier {
-            inner,
+        .with_custom_certificate_verifier(Arc::new(AcceptingVerifier {
             provider: provider.clone(),
-            rec: rec.clone(),
+            record: Some(Recording {
+                inner,
+                rec: rec.clone(),
+            }),
         }))
         .with_client_cert_resolver(Arc::new(RecordingResolver {
             key,

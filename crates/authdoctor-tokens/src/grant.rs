@@ -231,6 +231,25 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Add scopes and extra form fields to an oauth2 request builder: each grant's builder is its
+/// own type, with the same `add_scope` / `add_extra_param` methods.
+macro_rules! with_params {
+    ($req:expr, scopes: $scopes:expr, extra: $extra:expr) => {{
+        let mut req = $req;
+        for s in $scopes {
+            req = req.add_scope(Scope::new(s.clone()));
+        }
+        with_params!(req, extra: $extra)
+    }};
+    ($req:expr, extra: $extra:expr) => {{
+        let mut req = $req;
+        for (k, v) in $extra {
+            req = req.add_extra_param(k, v);
+        }
+        req
+    }};
+}
+
 type TokenClient =
     BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
@@ -442,13 +461,7 @@ pub async fn client_credentials(
 ) -> Result<TokenSet, TokenError> {
     rec.clear();
     let (c, extra) = client(cfg, ep)?;
-    let mut req = c.exchange_client_credentials();
-    for s in &cfg.scopes {
-        req = req.add_scope(Scope::new(s.clone()));
-    }
-    for (k, v) in extra {
-        req = req.add_extra_param(k, v);
-    }
+    let req = with_params!(c.exchange_client_credentials(), scopes: &cfg.scopes, extra: extra);
     let send = rec.transport();
     let resp = req
         .request_async(&send)
@@ -468,13 +481,7 @@ pub async fn refresh(
     rec.clear();
     let (c, extra) = client(cfg, ep)?;
     let rt = RefreshToken::new(refresh_token.to_string());
-    let mut req = c.exchange_refresh_token(&rt);
-    for s in &cfg.scopes {
-        req = req.add_scope(Scope::new(s.clone()));
-    }
-    for (k, v) in extra {
-        req = req.add_extra_param(k, v);
-    }
+    let req = with_params!(c.exchange_refresh_token(&rt), scopes: &cfg.scopes, extra: extra);
     let send = rec.transport();
     let resp = req
         .request_async(&send)
@@ -519,13 +526,7 @@ pub async fn device(
             reason: format!("device endpoint: {e}"),
         },
     )?);
-    let mut req = c.exchange_device_code();
-    for s in &cfg.scopes {
-        req = req.add_scope(Scope::new(s.clone()));
-    }
-    for (k, v) in &extra {
-        req = req.add_extra_param(k.clone(), v.clone());
-    }
+    let req = with_params!(c.exchange_device_code(), scopes: &cfg.scopes, extra: extra.clone());
     let send = rec.transport();
     let details: oauth2::StandardDeviceAuthorizationResponse = req
         .request_async(&send)
@@ -539,10 +540,7 @@ pub async fn device(
         user_code: details.user_code().secret().to_string(),
         expires_in: details.expires_in(),
     });
-    let mut poll = c.exchange_device_access_token(&details);
-    for (k, v) in extra {
-        poll = poll.add_extra_param(k, v);
-    }
+    let poll = with_params!(c.exchange_device_access_token(&details), extra: extra);
     let resp = poll
         .request_async(&send, tokio::time::sleep, None)
         .await
@@ -589,17 +587,12 @@ pub async fn auth_code_pkce(
         .set_auth_uri(AuthUrl::new(auth_url).map_err(|e| cfg_err(e.to_string()))?)
         .set_redirect_uri(RedirectUrl::new(redirect).map_err(|e| cfg_err(e.to_string()))?);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut a = c
-        .authorize_url(CsrfToken::new_random)
-        .set_pkce_challenge(challenge);
-    for s in &cfg.scopes {
-        a = a.add_scope(Scope::new(s.clone()));
-    }
-    for (k, v) in &extra {
-        if k == "resource" || k == "audience" {
-            a = a.add_extra_param(k.clone(), v.clone());
-        }
-    }
+    let a = with_params!(
+        c.authorize_url(CsrfToken::new_random)
+            .set_pkce_challenge(challenge),
+        scopes: &cfg.scopes,
+        extra: extra.iter().filter(|(k, _)| k == "resource" || k == "audience").cloned()
+    );
     let (url, state) = a.url();
     open(url.as_str());
     let wait = async {
@@ -651,12 +644,11 @@ pub async fn auth_code_pkce(
     let code = tokio::time::timeout(timeout, wait)
         .await
         .map_err(|_| TokenError::Interactive("no redirect arrived in time".into()))??;
-    let mut req = c
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier);
-    for (k, v) in extra {
-        req = req.add_extra_param(k, v);
-    }
+    let req = with_params!(
+        c.exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(verifier),
+        extra: extra
+    );
     let send = rec.transport();
     let resp = req
         .request_async(&send)
@@ -702,15 +694,14 @@ pub async fn revoke(
     let send = rec.transport();
     for (what, t) in list {
         rec.clear();
-        let mut req = c
+        let req = c
             .revoke_token(t)
             .map_err(|e| TokenError::Protocol(e.to_string()))?;
-        for (k, v) in &extra {
-            if k.starts_with("client_assertion") {
-                req = req.add_extra_param(k.clone(), v.clone());
-            }
-        }
-        req.request_async(&send)
+        let assertion = extra
+            .iter()
+            .filter(|(k, _)| k.starts_with("client_assertion"));
+        with_params!(req, extra: assertion.cloned())
+            .request_async(&send)
             .await
             .map_err(|e| failure("revocation", rec, &url, e))?;
         done.push(what);

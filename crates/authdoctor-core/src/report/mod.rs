@@ -12,7 +12,7 @@ use crate::diagnosis::{Finding, Outcome};
 use crate::evidence::Evidence;
 use crate::model::{
     ClientCertInfo, DnsInfo, DroppedHeader, Header, HeaderList, InputOrigin, NtpSample,
-    ProxySetting, TlsInfo,
+    ProbeResult, ProxySetting, TlsInfo,
 };
 use crate::secret::{Scrubber, redact, redact_header_value, redact_url};
 use crate::token::jwt::JwtAnalysis;
@@ -23,16 +23,10 @@ use serde_json::{Map, Value};
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct HeaderView {
-    pub name: String,
-    pub value: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct RequestView {
     pub method: String,
     pub url: String,
-    pub headers: Vec<HeaderView>,
+    pub headers: Vec<Header>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_bytes: Option<usize>,
     pub origin: InputOrigin,
@@ -50,10 +44,10 @@ pub struct ExchangeView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub http_version: String,
-    pub request_headers: Vec<HeaderView>,
+    pub request_headers: Vec<Header>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dropped_headers: Vec<DroppedHeader>,
-    pub headers: Vec<HeaderView>,
+    pub headers: Vec<Header>,
     /// The start of the response body (redacted), for error messages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_excerpt: Option<String>,
@@ -120,9 +114,10 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock: Option<ClockView>,
     pub findings: Vec<Finding>,
-    /// Differential probes (issue 5): each one, what it changed and what came back.
+    /// Differential probes (issue 5): each one, what it changed and what came back; URLs and
+    /// headers redacted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub probes: Vec<ProbeView>,
+    pub probes: Vec<ProbeResult>,
     /// SNTP measurements (`--ntp`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ntp: Vec<NtpSample>,
@@ -140,27 +135,9 @@ pub struct Report {
     scrubber: Scrubber,
 }
 
-/// A probe as shown: [`crate::model::ProbeResult`] with its URL and headers redacted.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProbeView {
-    pub name: String,
-    pub changed: String,
-    pub url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub headers: Vec<HeaderView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub differs: Option<bool>,
-    pub verdict: String,
-    pub elapsed_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-fn headers_view(h: &[Header]) -> Vec<HeaderView> {
+fn headers_view(h: &[Header]) -> Vec<Header> {
     h.iter()
-        .map(|h| HeaderView {
+        .map(|h| Header {
             name: h.name.clone(),
             value: redact_header_value(&h.name, &h.value),
         })
@@ -403,16 +380,10 @@ impl Report {
             probes: ev
                 .probes
                 .iter()
-                .map(|p| ProbeView {
-                    name: p.name.clone(),
-                    changed: p.changed.clone(),
+                .map(|p| ProbeResult {
                     url: redact_url(&p.url),
-                    status: p.status,
                     headers: headers_view(&p.headers),
-                    differs: p.differs,
-                    verdict: p.verdict.clone(),
-                    elapsed_ms: p.elapsed_ms,
-                    error: p.error.clone(),
+                    ..p.clone()
                 })
                 .collect(),
             ntp: ev.ntp.clone(),

@@ -7,6 +7,7 @@
 //! the process.
 
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::fmt;
 
 /// First 8 hex digits of SHA-256: enough to tell two tokens apart, useless to rebuild one.
@@ -19,11 +20,45 @@ pub fn fingerprint(secret: &str) -> String {
     s
 }
 
+/// Fingerprints memoised for one report: the same token is shown in the request, in each hop's
+/// request headers and in the token section, and hashing it once is enough.
+#[derive(Debug, Default)]
+pub struct Fingerprints(RefCell<Vec<(String, String)>>);
+
+impl Fingerprints {
+    /// [`fingerprint`], computed once per distinct value.
+    pub fn fingerprint(&self, secret: &str) -> String {
+        if let Some((_, fp)) = self.0.borrow().iter().find(|(s, _)| s == secret) {
+            return fp.clone();
+        }
+        let fp = fingerprint(secret);
+        self.0.borrow_mut().push((secret.to_string(), fp.clone()));
+        fp
+    }
+
+    /// [`redact`] with memoised fingerprints.
+    pub fn redact(&self, secret: &str) -> String {
+        redact_with(secret, &|s| self.fingerprint(s))
+    }
+
+    /// [`redact_header_value`] with memoised fingerprints.
+    pub fn redact_header_value(&self, name: &str, value: &str) -> String {
+        redact_header_value_with(name, value, &|s| self.fingerprint(s))
+    }
+}
+
+/// How a redaction gets a value's fingerprint: [`fingerprint`], or a [`Fingerprints`] memo.
+type Fp<'a> = &'a dyn Fn(&str) -> String;
+
 /// `eyJh…Q5w (sha256:1a2b3c4d)`. Short secrets show no characters at all, only their length:
 /// a 4+3 window on an 8-character password would give most of it away.
 pub fn redact(secret: &str) -> String {
+    redact_with(secret, &fingerprint)
+}
+
+fn redact_with(secret: &str, fp: Fp) -> String {
     let chars: Vec<char> = secret.chars().collect();
-    let fp = fingerprint(secret);
+    let fp = fp(secret);
     if chars.len() >= 16 {
         let head: String = chars[..4].iter().collect();
         let tail: String = chars[chars.len() - 3..].iter().collect();
@@ -71,15 +106,19 @@ pub fn is_sensitive_header(name: &str) -> bool {
 /// A header value as it may be shown: schemes, cookie names and challenge text stay readable,
 /// credentials become [`redact`]ed.
 pub fn redact_header_value(name: &str, value: &str) -> String {
+    redact_header_value_with(name, value, &fingerprint)
+}
+
+fn redact_header_value_with(name: &str, value: &str, fp: Fp) -> String {
     let n = name.to_ascii_lowercase();
     if n == "authorization" || n == "proxy-authorization" {
-        return redact_authorization(value);
+        return redact_authorization_with(value, fp);
     }
     if n == "cookie" {
         return value
             .split(';')
             .map(|pair| match pair.split_once('=') {
-                Some((k, v)) => format!("{}={}", k.trim(), redact(v.trim())),
+                Some((k, v)) => format!("{}={}", k.trim(), redact_with(v.trim(), fp)),
                 None => pair.trim().to_string(),
             })
             .collect::<Vec<_>>()
@@ -91,7 +130,7 @@ pub fn redact_header_value(name: &str, value: &str) -> String {
         let first = parts.next().unwrap_or_default();
         let rest = parts.next();
         let shown = match first.split_once('=') {
-            Some((k, v)) => format!("{}={}", k.trim(), redact(v.trim())),
+            Some((k, v)) => format!("{}={}", k.trim(), redact_with(v.trim(), fp)),
             None => first.to_string(),
         };
         return match rest {
@@ -100,13 +139,17 @@ pub fn redact_header_value(name: &str, value: &str) -> String {
         };
     }
     if is_sensitive_header(&n) {
-        return redact(value);
+        return redact_with(value, fp);
     }
     value.to_string()
 }
 
 /// `Bearer eyJh…Q5w (sha256:…)`: the scheme is evidence, the credential is not shown.
 pub fn redact_authorization(value: &str) -> String {
+    redact_authorization_with(value, &fingerprint)
+}
+
+fn redact_authorization_with(value: &str, fp: Fp) -> String {
     let trimmed = value.trim_start();
     match trimmed.find([' ', '\t']) {
         Some(i) => {
@@ -115,15 +158,15 @@ pub fn redact_authorization(value: &str) -> String {
             if scheme.starts_with("AWS4-") || scheme.eq_ignore_ascii_case("digest") {
                 // Parameterised schemes: Signature/response are one-time values and the
                 // Credential/username parts are useful evidence; redact only the signatures.
-                return format!("{scheme} {}", redact_params(cred));
+                return format!("{scheme} {}", redact_params(cred, fp));
             }
-            format!("{scheme} {}", redact(cred))
+            format!("{scheme} {}", redact_with(cred, fp))
         }
-        None => redact(trimmed),
+        None => redact_with(trimmed, fp),
     }
 }
 
-fn redact_params(params: &str) -> String {
+fn redact_params(params: &str, fp: Fp) -> String {
     params
         .split(',')
         .map(|p| {
@@ -135,7 +178,7 @@ fn redact_params(params: &str) -> String {
                         "signature" | "response" | "cnonce"
                     ) =>
                 {
-                    format!("{}={}", k.trim(), redact(v.trim_matches('"')))
+                    format!("{}={}", k.trim(), redact_with(v.trim_matches('"'), fp))
                 }
                 _ => p.to_string(),
             }
@@ -317,5 +360,29 @@ mod tests {
         let out = sc.scrub("sent my-very-secret-token to p");
         assert!(!out.contains("my-very-secret-token"));
         assert!(out.ends_with("to p"));
+    }
+
+    #[test]
+    fn memoised_fingerprints_redact_the_same() {
+        let fps = Fingerprints::default();
+        let tok = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.abcdefghijQ5w";
+        let headers = [
+            ("Authorization", format!("Bearer {tok}")),
+            ("authorization", format!("Bearer {tok}")),
+            ("Proxy-Authorization", "Basic dXNlcjpwYXNz".to_string()),
+            ("Authorization", r#"Digest username="u", response="6629fae49393a05397450978507c4ef1", cnonce="0a4f113b""#.to_string()),
+            ("Cookie", "sid=abcdefghijklmnopqrstuvwxyz; theme=dark".to_string()),
+            ("Set-Cookie", "sid=abcdefghijklmnopqrstuvwxyz; Path=/; HttpOnly".to_string()),
+            ("X-Api-Key", "k-123".to_string()),
+            ("Accept", "*/*".to_string()),
+        ];
+        for (name, value) in &headers {
+            assert_eq!(
+                fps.redact_header_value(name, value),
+                redact_header_value(name, value)
+            );
+        }
+        assert_eq!(fps.redact(tok), redact(tok));
+        assert_eq!(fps.fingerprint(tok), fingerprint(tok));
     }
 }

@@ -14,7 +14,7 @@ use crate::model::{
     ClientCertInfo, DnsInfo, DroppedHeader, Header, HeaderList, InputOrigin, NtpSample,
     ProbeResult, ProxySetting, TlsInfo,
 };
-use crate::secret::{Scrubber, redact, redact_header_value, redact_url};
+use crate::secret::{Fingerprints, Scrubber, redact, redact_url};
 use crate::token::jwt::JwtAnalysis;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -135,11 +135,11 @@ pub struct Report {
     scrubber: Scrubber,
 }
 
-fn headers_view(h: &[Header]) -> Vec<Header> {
+fn headers_view(fps: &Fingerprints, h: &[Header]) -> Vec<Header> {
     h.iter()
         .map(|h| Header {
             name: h.name.clone(),
-            value: redact_header_value(&h.name, &h.value),
+            value: fps.redact_header_value(&h.name, &h.value),
         })
         .collect()
 }
@@ -259,14 +259,14 @@ pub fn scrubber_for(ev: &Evidence) -> Scrubber {
     sc
 }
 
-fn token_view(ev: &Evidence) -> Option<TokenView> {
+fn token_view(ev: &Evidence, fps: &Fingerprints) -> Option<TokenView> {
     let a = ev.authorization.as_ref()?;
     let cred = a.credential.trim();
     let mut v = TokenView {
         kind: "opaque".into(),
         scheme: a.canonical_scheme(),
-        redacted: redact(cred),
-        fingerprint: crate::secret::fingerprint(cred),
+        redacted: fps.redact(cred),
+        fingerprint: fps.fingerprint(cred),
         header: None,
         claims: None,
         user: None,
@@ -332,10 +332,12 @@ impl Report {
             // (no client certificate) is an authentication failure with a diagnosis.
             outcome = Outcome::Unauthorized;
         }
+        // The same token shows in the request, each hop and the token view: hash it once.
+        let fps = Fingerprints::default();
         let request = RequestView {
             method: ev.request.method.clone(),
             url: redact_url(&ev.request.url),
-            headers: headers_view(&ev.request.headers),
+            headers: headers_view(&fps, &ev.request.headers),
             body_bytes: ev.request.body.as_ref().map(Vec::len),
             origin: ev.request.origin.clone(),
             proxy: ev.proxy.clone().map(|mut p| {
@@ -353,9 +355,9 @@ impl Report {
                 status: x.status,
                 reason: x.reason.clone(),
                 http_version: x.http_version.clone(),
-                request_headers: headers_view(&x.request_headers),
+                request_headers: headers_view(&fps, &x.request_headers),
                 dropped_headers: x.dropped_headers.clone(),
-                headers: headers_view(&x.headers),
+                headers: headers_view(&fps, &x.headers),
                 body_excerpt: body_excerpt(&x.body),
                 body_bytes: x.body.len(),
                 elapsed_ms: x.elapsed_ms,
@@ -370,7 +372,7 @@ impl Report {
             summary,
             request,
             exchanges,
-            token: token_view(ev),
+            token: token_view(ev, &fps),
             clock: ev.server_clock.map(|c| ClockView {
                 local: c.local,
                 server: c.date,
@@ -382,7 +384,7 @@ impl Report {
                 .iter()
                 .map(|p| ProbeResult {
                     url: redact_url(&p.url),
-                    headers: headers_view(&p.headers),
+                    headers: headers_view(&fps, &p.headers),
                     ..p.clone()
                 })
                 .collect(),

@@ -2,8 +2,9 @@
 //! the profile's token, renews it ahead of expiry, retries once after a 401, and when the request
 //! still fails attaches authdoctor's diagnosis (ranked causes, redacted) to the error.
 //!
-//! A small wrapper rather than a `reqwest-middleware` `Middleware`: that crate's releases track
-//! reqwest one minor behind, and one `execute` is all a token injector needs.
+//! For programs already built on `reqwest-middleware`, the same steps come as a `Middleware`
+//! ([`crate::middleware::TokenMiddleware`], cargo feature `middleware`); both share the helpers
+//! here (the retry copy, the header, the diagnosis).
 //!
 //! [`AuthClient::execute`]:
 //! 1. Take a fresh token from the [`TokenSource`] (single-flight, renewed ahead of expiry).
@@ -60,6 +61,81 @@ fn retryable(m: &reqwest::Method) -> bool {
     .contains(m)
 }
 
+/// A copy to send again after a 401: only for an idempotent method and a body that is not a
+/// stream (`Request::try_clone`). Shared with the `reqwest-middleware` piece.
+pub(crate) fn spare_copy(req: &reqwest::Request) -> Option<reqwest::Request> {
+    if retryable(req.method()) {
+        req.try_clone()
+    } else {
+        None
+    }
+}
+
+/// Set `Authorization` on `req`, replacing any the caller set.
+pub(crate) fn authorize(req: &mut reqwest::Request, authorization: &str) -> Result<(), TokenError> {
+    let v = reqwest::header::HeaderValue::from_str(authorization)
+        .map_err(|_| TokenError::Protocol("the token is not a valid header value".into()))?;
+    req.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
+    Ok(())
+}
+
+/// Whether a final answer is a refusal to diagnose.
+pub(crate) fn refused(resp: &reqwest::Response) -> bool {
+    matches!(resp.status().as_u16(), 401 | 403)
+}
+
+/// Diagnose a final 401/403 with authdoctor-core: [`AuthClientError::Rejected`] with the ranked
+/// causes, redacted. `method` is the request's. Shared with the `reqwest-middleware` piece.
+pub(crate) async fn rejection(
+    source: &TokenSource,
+    method: &reqwest::Method,
+    resp: reqwest::Response,
+) -> AuthClientError {
+    let url = resp.url().to_string();
+    let status = resp.status().as_u16();
+    let headers: Vec<Header> = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| Header::new(n.as_str(), String::from_utf8_lossy(v.as_bytes())))
+        .collect();
+    let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    let auth = source
+        .current()
+        .map(|t| t.authorization())
+        .unwrap_or_default();
+    let spec = RequestSpec {
+        method: method.as_str().into(),
+        url: url.clone(),
+        headers: vec![Header::new("Authorization", auth)],
+        ..Default::default()
+    };
+    let x = Exchange {
+        method: spec.method.clone(),
+        url: url.clone(),
+        request_headers: spec.headers.clone(),
+        dropped_headers: Vec::new(),
+        status,
+        reason: None,
+        http_version: "HTTP/1.1".into(),
+        headers,
+        body,
+        body_truncated: false,
+        elapsed_ms: None,
+        remote_addr: None,
+        tls: None,
+        received_at: Some(now_unix()),
+    };
+    let ev = Evidence::new(spec, vec![x], None, None, now_unix());
+    let findings = causes::diagnose(&ev);
+    let report = authdoctor_core::report::Report::new(&ev, findings.clone());
+    AuthClientError::Rejected {
+        status,
+        url,
+        summary: report.summary.clone(),
+        findings: report.findings.clone(),
+    }
+}
+
 impl AuthClient {
     pub fn new(http: reqwest::Client, source: TokenSource) -> Self {
         AuthClient { http, source }
@@ -78,84 +154,23 @@ impl AuthClient {
     /// Send `req` authenticated (the steps are in the module doc).
     pub async fn execute(
         &self,
-        req: reqwest::Request,
+        mut req: reqwest::Request,
     ) -> Result<reqwest::Response, AuthClientError> {
+        let method = req.method().clone();
         let token = self.source.token().await?;
-        let spare = if retryable(req.method()) {
-            req.try_clone()
-        } else {
-            None
-        };
-        let resp = self.send(req, &token.authorization()).await?;
-        let resp = match (resp.status().as_u16(), spare) {
-            (401, Some(again)) => {
-                let renewed = self.source.renew_after_rejection(&token).await?;
-                self.send(again, &renewed.authorization()).await?
-            }
-            (_, _) => resp,
-        };
-        let status = resp.status().as_u16();
-        if status == 401 || status == 403 {
-            return Err(self.diagnose(resp).await);
+        let spare = spare_copy(&req);
+        authorize(&mut req, &token.authorization())?;
+        let mut resp = self.http.execute(req).await?;
+        if resp.status() == reqwest::StatusCode::UNAUTHORIZED
+            && let Some(mut again) = spare
+        {
+            let renewed = self.source.renew_after_rejection(&token).await?;
+            authorize(&mut again, &renewed.authorization())?;
+            resp = self.http.execute(again).await?;
+        }
+        if refused(&resp) {
+            return Err(rejection(&self.source, &method, resp).await);
         }
         Ok(resp)
-    }
-
-    async fn send(
-        &self,
-        mut req: reqwest::Request,
-        authorization: &str,
-    ) -> Result<reqwest::Response, AuthClientError> {
-        let v = reqwest::header::HeaderValue::from_str(authorization)
-            .map_err(|_| TokenError::Protocol("the token is not a valid header value".into()))?;
-        req.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
-        Ok(self.http.execute(req).await?)
-    }
-
-    async fn diagnose(&self, resp: reqwest::Response) -> AuthClientError {
-        let url = resp.url().to_string();
-        let status = resp.status().as_u16();
-        let headers: Vec<Header> = resp
-            .headers()
-            .iter()
-            .map(|(n, v)| Header::new(n.as_str(), String::from_utf8_lossy(v.as_bytes())))
-            .collect();
-        let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-        let auth = self
-            .source
-            .current()
-            .map(|t| t.authorization())
-            .unwrap_or_default();
-        let spec = RequestSpec {
-            method: "GET".into(),
-            url: url.clone(),
-            headers: vec![Header::new("Authorization", auth)],
-            ..Default::default()
-        };
-        let x = Exchange {
-            method: spec.method.clone(),
-            url: url.clone(),
-            request_headers: spec.headers.clone(),
-            dropped_headers: Vec::new(),
-            status,
-            reason: None,
-            http_version: "HTTP/1.1".into(),
-            headers,
-            body,
-            body_truncated: false,
-            elapsed_ms: None,
-            remote_addr: None,
-            tls: None,
-            received_at: Some(now_unix()),
-        };
-        let ev = Evidence::new(spec, vec![x], None, None, now_unix());
-        let findings = causes::diagnose(&ev);
-        let report = authdoctor_core::report::Report::new(&ev, findings.clone());
-        AuthClientError::Rejected {
-            status,
-            url,
-            summary: report.summary.clone(),
-            findings: report.findings.clone(),
-        }
     }
 }

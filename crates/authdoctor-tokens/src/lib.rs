@@ -8,13 +8,21 @@
 //! ([`error::TokenError::Endpoint`]) for the diagnosis; the 0600 per-profile disk cache
 //! ([`cache`]); renewal ahead of expiry judged by the issuer's clock, single-flight in and across
 //! processes ([`source::TokenSource`]); a token-injecting reqwest wrapper that retries once on a
-//! 401 ([`client::AuthClient`]); and the token-injecting reverse proxy ([`proxy`]).
+//! 401 ([`client::AuthClient`]), also as a `reqwest-middleware` `Middleware` with the cargo
+//! feature `middleware` (`middleware::TokenMiddleware`); and the token-injecting reverse proxy
+//! ([`proxy`]).
+//!
+//! Cargo features (all off by default): `middleware` (above); `keyring` (token sets in the OS
+//! keyring's Secret Service, falling back to the 0600 file cache where there is none; see
+//! [`cache`]).
 
 pub mod cache;
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod grant;
+#[cfg(feature = "middleware")]
+pub mod middleware;
 pub mod proxy;
 pub mod source;
 pub mod token;

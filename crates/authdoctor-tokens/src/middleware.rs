@@ -1,0 +1,79 @@
+//! [`TokenMiddleware`] (cargo feature `middleware`): the [`AuthClient`](crate::AuthClient) steps
+//! as a `reqwest_middleware::Middleware`, for programs that build their client with
+//! `reqwest_middleware::ClientBuilder`:
+//!
+//! ```no_run
+//! # async fn f(source: authdoctor_tokens::TokenSource) -> Result<(), reqwest_middleware::Error> {
+//! let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(authdoctor_tokens::middleware::TokenMiddleware::new(source))
+//!     .build();
+//! let resp = client.get("https://api.example/v1/me").send().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! 1. Take a fresh token from the [`TokenSource`] (single-flight, renewed ahead of expiry) and
+//!    set `Authorization`, replacing any the caller set.
+//! 2. On a 401, if the request can be sent again (idempotent method and a body that is not a
+//!    stream, `Request::try_clone`), renew the token once
+//!    ([`TokenSource::renew_after_rejection`]) and send it again through the rest of the chain.
+//! 3. Still 401/403: the error is `reqwest_middleware::Error::Middleware` wrapping
+//!    [`AuthClientError::Rejected`] with authdoctor's ranked, redacted causes; get it back with
+//!    `err.downcast_ref::<AuthClientError>()` on the inner `anyhow::Error`.
+
+use crate::client::{AuthClientError, authorize, refused, rejection, spare_copy};
+use crate::source::TokenSource;
+use http::Extensions;
+use reqwest_middleware::{Error, Middleware, Next, Result};
+
+/// Injects a profile's token into every request; see the module doc.
+#[derive(Clone)]
+pub struct TokenMiddleware {
+    source: TokenSource,
+}
+
+impl TokenMiddleware {
+    pub fn new(source: TokenSource) -> Self {
+        TokenMiddleware { source }
+    }
+
+    pub fn source(&self) -> &TokenSource {
+        &self.source
+    }
+}
+
+fn fail(e: impl Into<AuthClientError>) -> Error {
+    Error::middleware(e.into())
+}
+
+#[async_trait::async_trait]
+impl Middleware for TokenMiddleware {
+    async fn handle(
+        &self,
+        mut req: reqwest::Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> Result<reqwest::Response> {
+        let method = req.method().clone();
+        let token = self.source.token().await.map_err(fail)?;
+        let spare = spare_copy(&req);
+        authorize(&mut req, &token.authorization()).map_err(fail)?;
+        let mut resp = next.clone().run(req, extensions).await?;
+        if resp.status() == reqwest::StatusCode::UNAUTHORIZED
+            && let Some(mut again) = spare
+        {
+            let renewed = self
+                .source
+                .renew_after_rejection(&token)
+                .await
+                .map_err(fail)?;
+            authorize(&mut again, &renewed.authorization()).map_err(fail)?;
+            resp = next.run(again, extensions).await?;
+        }
+        if refused(&resp) {
+            return Err(Error::middleware(
+                rejection(&self.source, &method, resp).await,
+            ));
+        }
+        Ok(resp)
+    }
+}

@@ -5,9 +5,14 @@
 //! half a token and a crash never loses the refresh token. A `flock` on `<profile>.lock` makes
 //! acquisition single-flight across processes too.
 //!
-//! This build has no OS keyring store: headless Linux has no Secret Service and the kernel
-//! keyring is not usable without a login session (see `STORE_NOTE`), so the 0600 file is the
-//! store, and commands say so.
+//! The OS keyring where one is available: built with the cargo feature `keyring`, token sets are
+//! kept in the Secret Service (`keyring-core` + the pure-Rust zbus store; service `authdoctor`,
+//! user = the profile), with a secret-free `<profile>.keyring` marker beside the lock files so
+//! the profiles can be listed. When the store cannot be created (headless Linux: no session
+//! bus, no Secret Service) — or the feature is off — the 0600 file is the store, and
+//! [`FileCache::store_note`] / [`FileCache::keyring_unavailable`] say so and why (`token show`,
+//! `watch`'s JSON). The kernel keyring is not used: it needs a login session and is lost on
+//! reboot.
 
 use crate::error::TokenError;
 use crate::token::TokenSet;
@@ -17,13 +22,51 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
-/// Said wherever the store is shown: why the file is used.
-pub const STORE_NOTE: &str = "file cache (mode 0600): this build has no OS keyring support";
+/// Why the file is used when the keyring support is not compiled in.
+pub const NOT_BUILT_IN: &str = "the OS keyring support is not built in (cargo feature `keyring`)";
 
-/// The cache directory.
+/// The keyring store handed to [`FileCache::open_with`]. Without the `keyring` feature there
+/// is none (the type is uninhabited).
+#[cfg(feature = "keyring")]
+pub type Keyring = std::sync::Arc<keyring_core::CredentialStore>;
+#[cfg(not(feature = "keyring"))]
 #[derive(Debug, Clone)]
+pub enum Keyring {}
+
+const KEYRING_SERVICE: &str = "authdoctor";
+
+/// The per-profile token store: the OS keyring when there is one, else 0600 files in `dir`
+/// (the lock files are always in `dir`).
+#[derive(Clone)]
 pub struct FileCache {
     dir: PathBuf,
+    keyring: Option<Keyring>,
+    /// Why the keyring is not used, when it is not.
+    keyring_unavailable: Option<String>,
+}
+
+impl std::fmt::Debug for FileCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileCache")
+            .field("dir", &self.dir)
+            .field("store", &self.store_kind())
+            .field("keyring_unavailable", &self.keyring_unavailable)
+            .finish()
+    }
+}
+
+/// Try to reach the OS keyring's Secret Service.
+#[cfg(feature = "keyring")]
+pub fn keyring_store() -> Result<Keyring, String> {
+    zbus_secret_service_keyring_store::Store::new()
+        .map(|s| s as Keyring)
+        .map_err(|e| e.to_string())
+}
+
+/// Without the `keyring` feature: never, and says why.
+#[cfg(not(feature = "keyring"))]
+pub fn keyring_store() -> Result<Keyring, String> {
+    Err(NOT_BUILT_IN.to_string())
 }
 
 /// An exclusive lock on one profile's lock file; released on drop (the fd closes).
@@ -53,8 +96,20 @@ impl FileCache {
         base.join("authdoctor").join("tokens")
     }
 
-    /// Open (creating with 0700) the directory; tightens a directory others can read.
+    /// Open the store: the OS keyring when it can be reached (feature `keyring`), else the 0600
+    /// files; see [`Self::open_with`].
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, TokenError> {
+        Self::open_with(dir, keyring_store())
+    }
+
+    /// Open (creating with 0700) the directory, which always holds the locks; tightens a
+    /// directory others can read. `keyring` is the OS keyring store or why there is none; with
+    /// none, token sets go to the 0600 files and the reason is kept for
+    /// [`Self::keyring_unavailable`].
+    pub fn open_with(
+        dir: impl Into<PathBuf>,
+        keyring: Result<Keyring, String>,
+    ) -> Result<Self, TokenError> {
         let dir = dir.into();
         fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
         let mode = fs::metadata(&dir)
@@ -65,11 +120,64 @@ impl FileCache {
             fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
                 .map_err(|e| err(&dir, e))?;
         }
-        Ok(FileCache { dir })
+        let (keyring, keyring_unavailable) = match keyring {
+            Ok(k) => (Some(k), None),
+            Err(why) => (None, Some(why)),
+        };
+        Ok(FileCache {
+            dir,
+            keyring,
+            keyring_unavailable,
+        })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// `"keyring"` or `"file"`.
+    pub fn store_kind(&self) -> &'static str {
+        if self.keyring.is_some() {
+            "keyring"
+        } else {
+            "file"
+        }
+    }
+
+    /// Why the OS keyring is not used (None when it is).
+    pub fn keyring_unavailable(&self) -> Option<&str> {
+        self.keyring_unavailable.as_deref()
+    }
+
+    /// One line for people: which store, and why not the keyring.
+    pub fn store_note(&self) -> String {
+        match &self.keyring_unavailable {
+            None => "OS keyring (Secret Service)".to_string(),
+            Some(why) => format!("file cache (mode 0600); keyring unavailable: {why}"),
+        }
+    }
+
+    /// `{"store":"file","keyring_unavailable":"…"}` or `{"store":"keyring"}`, for JSON output.
+    pub fn store_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({ "store": self.store_kind() });
+        if let Some(why) = &self.keyring_unavailable {
+            v["keyring_unavailable"] = why.clone().into();
+        }
+        v
+    }
+
+    /// Where a profile's set lives, for display: the file, or `keyring:authdoctor/<profile>`.
+    pub fn location(&self, profile: &str) -> String {
+        if self.keyring.is_some() {
+            format!("keyring:{KEYRING_SERVICE}/{profile}")
+        } else {
+            self.path(profile).display().to_string()
+        }
+    }
+
+    #[cfg(feature = "keyring")]
+    fn marker(&self, profile: &str) -> PathBuf {
+        self.dir.join(format!("{}.keyring", safe_name(profile)))
     }
 
     /// `<dir>/<profile>.json`, the name reduced to safe characters.
@@ -77,8 +185,20 @@ impl FileCache {
         self.dir.join(format!("{}.json", safe_name(profile)))
     }
 
-    /// The cached set, if any. A file others could read is tightened first, then read.
+    /// The cached set, if any: from the keyring when it is the store (a set left in a file
+    /// from before is still read), else the file.
     pub fn load(&self, profile: &str) -> Result<Option<TokenSet>, TokenError> {
+        #[cfg(feature = "keyring")]
+        if let Some(k) = &self.keyring
+            && let Some(t) = self.keyring_load(k, profile)?
+        {
+            return Ok(Some(t));
+        }
+        self.load_file(profile)
+    }
+
+    /// A file others could read is tightened first, then read.
+    fn load_file(&self, profile: &str) -> Result<Option<TokenSet>, TokenError> {
         let path = self.path(profile);
         let meta = match fs::metadata(&path) {
             Ok(m) => m,
@@ -94,8 +214,17 @@ impl FileCache {
         Ok(serde_json::from_slice(&text).ok())
     }
 
-    /// Write atomically, mode 0600.
+    /// Store the set: in the keyring when it is the store, else the file.
     pub fn store(&self, profile: &str, t: &TokenSet) -> Result<(), TokenError> {
+        #[cfg(feature = "keyring")]
+        if let Some(k) = &self.keyring {
+            return self.keyring_store(k, profile, t);
+        }
+        self.store_file(profile, t)
+    }
+
+    /// Write atomically, mode 0600.
+    fn store_file(&self, profile: &str, t: &TokenSet) -> Result<(), TokenError> {
         let path = self.path(profile);
         let body = serde_json::to_vec_pretty(t).map_err(|e| err(&path, e))?;
         let mut rnd = [0u8; 8];
@@ -124,11 +253,64 @@ impl FileCache {
     }
 
     pub fn remove(&self, profile: &str) -> Result<bool, TokenError> {
+        #[cfg(feature = "keyring")]
+        let in_keyring = match &self.keyring {
+            Some(k) => self.keyring_remove(k, profile)?,
+            None => false,
+        };
+        #[cfg(not(feature = "keyring"))]
+        let in_keyring = false;
         let path = self.path(profile);
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(in_keyring),
             Err(e) => Err(err(&path, e)),
+        }
+    }
+
+    #[cfg(feature = "keyring")]
+    fn entry(&self, k: &Keyring, profile: &str) -> Result<keyring_core::Entry, TokenError> {
+        k.build(KEYRING_SERVICE, profile, None)
+            .map_err(|e| err(Path::new(&self.location(profile)), e))
+    }
+
+    #[cfg(feature = "keyring")]
+    fn keyring_load(&self, k: &Keyring, profile: &str) -> Result<Option<TokenSet>, TokenError> {
+        match self.entry(k, profile)?.get_password() {
+            // A corrupt entry is treated as absent (it is rewritten on the next store).
+            Ok(text) => Ok(serde_json::from_str(&text).ok()),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(err(Path::new(&self.location(profile)), e)),
+        }
+    }
+
+    #[cfg(feature = "keyring")]
+    fn keyring_store(&self, k: &Keyring, profile: &str, t: &TokenSet) -> Result<(), TokenError> {
+        let at = self.location(profile);
+        let body = serde_json::to_string(t).map_err(|e| err(Path::new(&at), e))?;
+        self.entry(k, profile)?
+            .set_password(&body)
+            .map_err(|e| err(Path::new(&at), e))?;
+        // The secret-free marker that lists the profile; an older file copy is dropped.
+        let marker = self.marker(profile);
+        OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(0o600)
+            .open(&marker)
+            .map_err(|e| err(&marker, e))?;
+        let _ = fs::remove_file(self.path(profile));
+        Ok(())
+    }
+
+    #[cfg(feature = "keyring")]
+    fn keyring_remove(&self, k: &Keyring, profile: &str) -> Result<bool, TokenError> {
+        let _ = fs::remove_file(self.marker(profile));
+        match self.entry(k, profile)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(e) => Err(err(Path::new(&self.location(profile)), e)),
         }
     }
 
@@ -163,10 +345,15 @@ impl FileCache {
         let mut v: Vec<String> = rd
             .filter_map(|e| e.ok())
             .filter_map(|e| e.file_name().to_str().map(str::to_string))
-            .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
+            .filter_map(|n| {
+                n.strip_suffix(".json")
+                    .or_else(|| n.strip_suffix(".keyring"))
+                    .map(str::to_string)
+            })
             .filter(|n| !n.starts_with('.'))
             .collect();
         v.sort();
+        v.dedup();
         v
     }
 }
@@ -221,6 +408,56 @@ mod tests {
         assert_eq!(c.load("p/../x").unwrap().unwrap(), set());
         // No temp files left behind.
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn no_keyring_store_falls_back_to_the_file_and_says_why() {
+        let dir = std::env::temp_dir().join(format!("adt-cache-nokr-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        // What Store::new() says on a headless box, injected: no D-Bus needed.
+        let why =
+            "Failed to connect to address unix:path=/run/user/0/bus: No such file or directory";
+        let c = FileCache::open_with(&dir, Err(why.to_string())).unwrap();
+        assert_eq!(c.store_kind(), "file");
+        assert_eq!(c.keyring_unavailable(), Some(why));
+        assert_eq!(
+            c.store_json(),
+            serde_json::json!({"store": "file", "keyring_unavailable": why})
+        );
+        assert!(c.store_note().starts_with("file cache (mode 0600)"));
+        assert!(c.store_note().contains(why));
+        assert_eq!(c.location("p"), c.path("p").display().to_string());
+        // And the file store works.
+        c.store("p", &set()).unwrap();
+        assert_eq!(
+            fs::metadata(c.path("p")).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(c.load("p").unwrap().unwrap(), set());
+        assert_eq!(c.profiles(), vec!["p".to_string()]);
+        assert!(c.remove("p").unwrap());
+        assert_eq!(c.load("p").unwrap(), None);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_default_open_reports_its_store() {
+        let dir = std::env::temp_dir().join(format!("adt-cache-open-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let c = FileCache::open(&dir).unwrap();
+        match c.store_kind() {
+            // Without the feature the reason is that it is not built in; with it on a box
+            // without a Secret Service, the store's own error.
+            "file" => {
+                let why = c.keyring_unavailable().unwrap();
+                if cfg!(not(feature = "keyring")) {
+                    assert_eq!(why, NOT_BUILT_IN);
+                }
+                assert!(!why.is_empty());
+            }
+            other => assert_eq!(other, "keyring"),
+        }
         fs::remove_dir_all(&dir).unwrap();
     }
 }

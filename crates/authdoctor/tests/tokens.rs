@@ -354,6 +354,17 @@ fn token_get_show_exec() {
         "{show}"
     );
     assert_no_secret(&[&show], &[&token]);
+    // No OS keyring here (no feature, or no Secret Service): the file is used, and said why.
+    assert!(show.contains("keyring unavailable: "), "{show}");
+    let (_, watch, _) = env.run(&["watch", "--format", "json"]);
+    let w: serde_json::Value = serde_json::from_str(&watch).expect(&watch);
+    assert_eq!(w["store"], "file", "{watch}");
+    assert!(
+        w["keyring_unavailable"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "{watch}"
+    );
     // exec: the token in $API_TOKEN, not on the command line.
     let out = env
         .cmd(&[

@@ -11,7 +11,6 @@ use authdoctor_core::evidence::Evidence;
 use authdoctor_core::report::{Report, human, json};
 use authdoctor_core::secret::redact;
 use authdoctor_core::time::{format_unix, human_duration, now_unix};
-use authdoctor_tokens::cache::STORE_NOTE;
 use authdoctor_tokens::grant::{self, Recorder};
 use authdoctor_tokens::{FileCache, TokenConfig, TokenError, TokenSet, TokenSource};
 use clap::{Args, Subcommand, ValueEnum};
@@ -262,7 +261,13 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
     let stale = t.key != cfg.cache_key();
     let mut v = describe(&t);
     v["profile"] = cfg.profile.clone().into();
-    v["store"] = serde_json::json!({"path": cache.path(&cfg.profile).display().to_string(), "kind": STORE_NOTE});
+    // "store":"file"|"keyring", and why not the keyring when it is not used.
+    if let serde_json::Value::Object(store) = cache.store_json() {
+        for (k, val) in store {
+            v[k] = val;
+        }
+    }
+    v["store_location"] = cache.location(&cfg.profile).into();
     v["matches_profile"] = (!stale).into();
     if a.output.format == Format::Json {
         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -310,8 +315,9 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
         );
     }
     outln!(
-        "store:    {} ({STORE_NOTE})",
-        cache.path(&cfg.profile).display()
+        "store:    {} ({})",
+        cache.location(&cfg.profile),
+        cache.store_note()
     );
     if stale {
         outln!(

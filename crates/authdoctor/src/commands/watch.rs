@@ -129,9 +129,16 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
     if a.output.format == Format::Json {
         outln!(
             "{}",
-            serde_json::json!({"version": 1, "checked_at": now, "profiles": profiles})
+            serde_json::json!({
+                "version": 1,
+                "checked_at": now,
+                "store": cache.store_kind(),
+                "keyring_unavailable": cache.keyring_unavailable(),
+                "profiles": profiles,
+            })
         );
     } else {
+        outln!("store: {}", cache.store_note());
         if profiles.is_empty() {
             outln!("no profiles configured and no cached tokens");
         }

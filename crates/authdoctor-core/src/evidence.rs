@@ -32,18 +32,7 @@ impl ServerClock {
     }
 }
 
-/// Headers other than Authorization that carry credentials (API keys and the like).
-const API_KEY_HEADERS: &[&str] = &[
-    "x-api-key",
-    "api-key",
-    "apikey",
-    "x-auth-token",
-    "x-access-token",
-    "private-token",
-    "x-goog-api-key",
-    "x-vault-token",
-    "x-amz-security-token",
-];
+use crate::secret::API_KEY_HEADERS;
 
 /// The evidence a diagnosis is made from.
 #[derive(Debug, Clone)]

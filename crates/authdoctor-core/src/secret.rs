@@ -73,6 +73,20 @@ fn printable(s: &str) -> String {
     s.chars().flat_map(char::escape_debug).collect()
 }
 
+/// Headers other than Authorization that carry API keys and tokens. Evidence reads the
+/// credential from them; the without-credentials probe removes them.
+pub const API_KEY_HEADERS: &[&str] = &[
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "x-auth-token",
+    "x-access-token",
+    "private-token",
+    "x-goog-api-key",
+    "x-vault-token",
+    "x-amz-security-token",
+];
+
 /// Header names whose whole value is a credential (scheme aside).
 const CREDENTIAL_HEADERS: &[&str] = &[
     "authorization",

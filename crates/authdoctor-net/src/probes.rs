@@ -39,20 +39,6 @@ use url::Url;
 use crate::send::{self, NetError, SendOptions};
 use crate::tls::{self, TlsInspection};
 
-/// Credential-bearing headers beyond those `is_sensitive_header` knows.
-const API_KEY_HEADERS: &[&str] = &[
-    "x-api-key",
-    "api-key",
-    "apikey",
-    "x-auth-token",
-    "x-access-token",
-    "private-token",
-    "x-goog-api-key",
-    "x-vault-token",
-    "x-amz-security-token",
-    "x-amz-date",
-];
-
 /// Response headers a probe keeps: the ones that tell layers apart.
 const SUMMARY_HEADERS: &[&str] = &[
     "www-authenticate",
@@ -296,7 +282,10 @@ fn strip_credentials(spec: &RequestSpec) -> Option<RequestSpec> {
         let n = h.name.trim().to_ascii_lowercase();
         // Proxy-Authorization is for the proxy, not the origin: it stays.
         let cred = n != "proxy-authorization"
-            && (is_sensitive_header(&n) || API_KEY_HEADERS.contains(&n.as_str()));
+            && (is_sensitive_header(&n)
+                || authdoctor_core::secret::API_KEY_HEADERS.contains(&n.as_str())
+                // A SigV4 date without its signature is meaningless: it goes with it.
+                || n == "x-amz-date");
         removed |= cred;
         !cred
     });

@@ -4,13 +4,11 @@
 //! retried once after a 401 with a renewed token, a POST is not, and a request refused even with
 //! the renewed token fails with authdoctor's diagnosis attached.
 
-use authdoctor_core::secret::Secret;
 use authdoctor_tokens::client::AuthClientError;
 use authdoctor_tokens::middleware::TokenMiddleware;
-use authdoctor_tokens::{ClientAuth, Endpoints, TokenConfig, TokenSource};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use support::{token_endpoint, upstream};
+use support::{token_endpoint, token_source, upstream};
 
 mod support;
 
@@ -22,21 +20,7 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let (token_url, tokens) = token_endpoint().await;
-    let cfg = TokenConfig {
-        profile: "p".into(),
-        issuer: Some("http://issuer.invalid".into()),
-        endpoints: Some(Endpoints {
-            token_endpoint: token_url,
-            ..Default::default()
-        }),
-        client_id: "c".into(),
-        auth: ClientAuth::SecretBasic(Secret::new("s")),
-        scopes: vec!["read".into()],
-        resource: None,
-        audience: None,
-        token_env: vec![],
-    };
-    let src = TokenSource::new(cfg, reqwest::Client::new(), None);
+    let src = token_source(token_url);
     let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
         .with(TokenMiddleware::new(src))
         .build();

@@ -4,13 +4,11 @@
 //! hop-by-hop headers are dropped, a safe request is retried once after a 401 with a renewed
 //! token, a request with a body is not, bodies stream through, and h2c clients are served.
 
-use authdoctor_core::secret::Secret;
 use authdoctor_tokens::proxy::{Stats, serve};
-use authdoctor_tokens::{ClientAuth, Endpoints, TokenConfig, TokenSource};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use support::{token_endpoint, upstream};
+use support::{token_endpoint, token_source, upstream};
 
 mod support;
 
@@ -22,21 +20,7 @@ struct Proxy {
 
 async fn proxy() -> Proxy {
     let (token_url, tokens) = token_endpoint().await;
-    let cfg = TokenConfig {
-        profile: "p".into(),
-        issuer: Some("http://issuer.invalid".into()),
-        endpoints: Some(Endpoints {
-            token_endpoint: token_url,
-            ..Default::default()
-        }),
-        client_id: "c".into(),
-        auth: ClientAuth::SecretBasic(Secret::new("s")),
-        scopes: vec!["read".into()],
-        resource: None,
-        audience: None,
-        token_env: vec![],
-    };
-    let src = TokenSource::new(cfg, reqwest::Client::new(), None);
+    let src = token_source(token_url);
     let up = url::Url::parse(&upstream().await).unwrap();
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());

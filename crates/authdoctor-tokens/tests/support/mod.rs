@@ -104,3 +104,22 @@ pub async fn upstream() -> String {
     });
     url
 }
+
+/// A `TokenSource` for profile `p` whose token endpoint is `token_url` (no disk cache).
+pub fn token_source(token_url: String) -> authdoctor_tokens::TokenSource {
+    let cfg = authdoctor_tokens::TokenConfig {
+        profile: "p".into(),
+        issuer: Some("http://issuer.invalid".into()),
+        endpoints: Some(authdoctor_tokens::Endpoints {
+            token_endpoint: token_url,
+            ..Default::default()
+        }),
+        client_id: "c".into(),
+        auth: authdoctor_tokens::ClientAuth::SecretBasic(authdoctor_core::secret::Secret::new("s")),
+        scopes: vec!["read".into()],
+        resource: None,
+        audience: None,
+        token_env: vec![],
+    };
+    authdoctor_tokens::TokenSource::new(cfg, reqwest::Client::new(), None)
+}

@@ -18,6 +18,7 @@ pub mod input;
 /// JOSE lives in its own small crate, shared with `authdoctor-guard`.
 pub use authdoctor_jose as jose;
 pub mod model;
+pub mod outbound;
 pub mod profile;
 pub mod report;
 pub mod secret;

@@ -117,6 +117,8 @@ pub struct TransportOptions {
     pub connect_timeout: Option<Duration>,
     pub max_time: Option<Duration>,
     pub http_version: HttpVersionPref,
+    /// `--resolve` / `--connect-to`: where connections to a host really go.
+    pub pins: crate::input::pins::Pins,
 }
 
 /// The failing request, as the user meant to send it. Header values may be secrets.
@@ -144,13 +146,21 @@ pub struct RequestSpec {
     pub aws_sigv4: Option<String>,
 }
 
+/// The one definition of "safe to send again without the user's say-so", used by the CLI's
+/// probes and `--fix`, the token proxy, `AuthClient` and `TokenMiddleware`: the safe methods of
+/// RFC 9110 §9.2.1 (GET, HEAD, OPTIONS, TRACE). PUT and DELETE are idempotent but not safe: a
+/// second send after a 401 may still change state the user did not ask to change twice
+/// (conditional requests, side effects behind the resource), so they need the user's word.
+pub fn method_is_safe(method: &str) -> bool {
+    ["GET", "HEAD", "OPTIONS", "TRACE"]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(method.trim()))
+}
+
 impl RequestSpec {
-    /// GET, HEAD, OPTIONS, TRACE: safe to send again without the user's say-so.
+    /// [`method_is_safe`] for this request's method.
     pub fn is_idempotent_safe(&self) -> bool {
-        matches!(
-            self.method.to_ascii_uppercase().as_str(),
-            "GET" | "HEAD" | "OPTIONS" | "TRACE"
-        )
+        method_is_safe(&self.method)
     }
 }
 

@@ -191,6 +191,24 @@ impl Effective {
             .filter(|r| r.secret.is_none())
             .map(|r| r.shown.as_str())
     }
+
+    /// The hosts this profile names for its credentials: `api_base`'s host and `hosts`.
+    pub fn token_hosts(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.str("api_base").and_then(host_of).into_iter().collect();
+        out.extend(
+            self.str("hosts")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_ascii_lowercase),
+        );
+        out
+    }
+
+    /// The user named this profile on the command line (`--profile`), not a default or an
+    /// environment variable.
+    pub fn named_by_flag(&self) -> bool {
+        self.chosen_by == "--profile"
+    }
 }
 
 const FIELDS: &[&str] = &[

@@ -250,11 +250,19 @@ impl JwksCache {
         if resp.content_length().is_some_and(|n| n as usize > MAX_DOC) {
             return Err(err("document too large".into()));
         }
-        let body = resp.bytes().await.map_err(|e| err(e.to_string()))?;
-        if body.len() > MAX_DOC {
-            return Err(err("document too large".into()));
-        }
-        Ok(body.to_vec())
+        use http_body_util::{BodyExt, Limited};
+        // Read no more than MAX_DOC, whatever the server sends (no Content-Length, or a lie).
+        let body = Limited::new(reqwest::Body::from(resp), MAX_DOC)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    err("document too large".into())
+                } else {
+                    err(e.to_string())
+                }
+            })?;
+        Ok(body.to_bytes().to_vec())
     }
 }
 

@@ -13,6 +13,7 @@ use authdoctor_core::http::challenge::{Challenge, parse_challenges};
 use authdoctor_core::http::digest::{self, ClientNonce};
 use authdoctor_core::input::AuthMethod;
 use authdoctor_core::model::{CredentialSource, Exchange, HeaderList, RequestSpec};
+use authdoctor_core::outbound::{Gate, Trust};
 use base64::Engine as _;
 use url::Url;
 
@@ -46,6 +47,18 @@ impl ChallengeState {
         }
         // curl: a header given with -H replaces the one it would compute.
         if spec.headers.has("authorization") {
+            return None;
+        }
+        // The password (or a Digest response an attacker could crack offline) goes only where
+        // the outbound gate lets the user's credentials go: not to a host a redirect reached.
+        let gate = Gate::for_url(
+            &spec.url,
+            Trust {
+                location_trusted: spec.location_trusted,
+                named_hosts: Vec::new(),
+            },
+        );
+        if !gate.decide(url, false).allows() {
             return None;
         }
         let Some(CredentialSource::UserFlag { user, password }) = &spec.credential_source else {
@@ -162,6 +175,35 @@ mod tests {
                 .contains("n2")
         );
         assert!(st.answer(&s, &r401(stale), &url, b"").is_none());
+    }
+
+    #[test]
+    fn never_answers_another_origin_unless_trusted() {
+        let ch = "Digest realm=\"r\", nonce=\"n1\", qop=\"auth\"";
+        for (method, challenge) in [
+            (AuthMethod::Digest, ch),
+            (AuthMethod::Any, ch),
+            (AuthMethod::Any, "Basic realm=\"x\""),
+        ] {
+            let s = spec(method);
+            for other in ["http://evil.h/d/", "http://h:8080/d/", "https://h/d/"] {
+                let url = Url::parse(other).unwrap();
+                assert!(
+                    ChallengeState::default()
+                        .answer(&s, &r401(challenge), &url, b"")
+                        .is_none(),
+                    "{other}"
+                );
+            }
+            let mut trusted = s.clone();
+            trusted.location_trusted = true;
+            let url = Url::parse("http://other.h/d/").unwrap();
+            assert!(
+                ChallengeState::default()
+                    .answer(&trusted, &r401(challenge), &url, b"")
+                    .is_some()
+            );
+        }
     }
 
     #[test]

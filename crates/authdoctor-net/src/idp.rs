@@ -55,16 +55,47 @@ pub struct IdpOptions {
     pub introspect: Option<IntrospectRequest>,
     /// The request's URL: RFC 9728 well-known metadata is looked up on its origin.
     pub request_url: Option<String>,
+    /// The request's transport options: its proxy settings apply to these fetches.
+    pub transport: authdoctor_core::model::TransportOptions,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The largest metadata, JWKS or introspection answer read: an issuer URL can come from an
+/// unverified token, and its server must not be able to fill our memory.
+pub const DOC_CAP: usize = 1024 * 1024;
+
+/// The body, or an error once it passes [`DOC_CAP`].
+async fn read_limited(resp: reqwest::Response) -> Result<Vec<u8>, String> {
+    use http_body_util::{BodyExt, Limited};
+    Limited::new(reqwest::Body::from(resp), DOC_CAP)
+        .collect()
+        .await
+        .map(|c| c.to_bytes().to_vec())
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                format!("answer larger than {} KiB: not read", DOC_CAP / 1024)
+            } else {
+                e.to_string()
+            }
+        })
+}
+
+/// The user's proxy settings (`-x`, `--noproxy`, the environment) apply to issuer fetches too:
+/// where the request goes through a proxy, so do they.
 fn client(opts: &IdpOptions) -> Result<reqwest::Client, String> {
+    let transport = opts.transport.clone();
+    let env = crate::send::EnvSnapshot::capture();
+    let proxy = reqwest::Proxy::custom(move |u: &url::Url| {
+        crate::send::resolve_proxy(&transport, u, &env)
+            .and_then(|c| url::Url::parse(&c.real_url).ok())
+    });
     reqwest::Client::builder()
         .timeout(opts.timeout.unwrap_or(DEFAULT_TIMEOUT))
         .redirect(reqwest::redirect::Policy::limited(3))
         .user_agent(concat!("authdoctor/", env!("CARGO_PKG_VERSION")))
         .no_proxy()
+        .proxy(proxy)
         .build()
         .map_err(|e| e.to_string())
 }
@@ -210,8 +241,8 @@ async fn get(
     if !(200..300).contains(&status) {
         return done(rec, Err(format!("GET {url}: HTTP {status}")));
     }
-    let body = match resp.bytes().await {
-        Ok(b) => b.to_vec(),
+    let body = match read_limited(resp).await {
+        Ok(b) => b,
         Err(e) => return done(rec, Err(format!("GET {url}: {e}"))),
     };
     if let (Some(d), Some(age), Ok(text)) = (dir, max_age(&headers), std::str::from_utf8(&body)) {
@@ -333,7 +364,9 @@ async fn introspect(
             .await
             .map_err(|e| format!("POST {endpoint}: {e}"))?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| e.to_string())?.to_vec();
+        let body = read_limited(resp)
+            .await
+            .map_err(|e| format!("POST {endpoint}: {e}"))?;
         Ok::<_, String>((status, body))
     }
     .await;

@@ -119,6 +119,17 @@ struct HttpProbe {
 
 /// Send the request and run every applicable probe concurrently; see the module docs.
 pub async fn send_with_probes(spec: &RequestSpec, opts: &SendOptions, p: &ProbeOptions) -> Probed {
+    // A pin that cannot be honoured stops everything before a probe sends anything.
+    if let Err(e) = send::check_pins(spec) {
+        return Probed {
+            sent: Err(e),
+            inspection: None,
+            probes: Vec::new(),
+            ntp: Vec::new(),
+            dns: None,
+            client_cert: None,
+        };
+    }
     let may_resend = spec.is_idempotent_safe() || p.allow_replay;
     let http = p.enabled && may_resend;
     let has_credential = strip_credentials(spec).is_some();

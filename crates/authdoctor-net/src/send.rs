@@ -15,13 +15,15 @@
 //! only; `--http2` on an `http://` URL still speaks HTTP/1.1 (no h2c upgrade).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use authdoctor_core::input::pins::Route;
 use authdoctor_core::model::{
     BODY_CAP, DroppedHeader, Exchange, Header, HttpVersionPref, ProxySetting, ProxySource,
     RequestSpec, TransportOptions,
 };
+use authdoctor_core::outbound::{Decision, Gate, Origin, Trust};
 use authdoctor_core::secret::{is_sensitive_header, redact_url};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method};
@@ -68,6 +70,8 @@ pub enum NetError {
     CaCert { reason: String },
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    #[error("stopped after {hops} redirects: {url} redirects again (a redirect loop?)")]
+    TooManyRedirects { url: String, hops: usize },
     #[error("{0}")]
     Other(String),
 }
@@ -84,6 +88,7 @@ impl NetError {
             NetError::ClientCert { .. } => "client_cert",
             NetError::CaCert { .. } => "cacert",
             NetError::InvalidRequest(_) => "invalid_request",
+            NetError::TooManyRedirects { .. } => "too_many_redirects",
             NetError::Other(_) => "other",
         }
     }
@@ -351,18 +356,49 @@ fn cidr_contains(net: IpAddr, bits: u8, ip: IpAddr) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Clients
 
+/// A pinned client's key: https or not, the host, the addresses it is pinned to.
+type PinKey = (bool, String, Vec<SocketAddr>);
+
 /// The two lazily built clients of one `send`.
 struct Clients {
     transport: TransportOptions,
+    /// The user's `Proxy-Authorization`, attached to the proxy itself.
+    proxy_auth: Option<HeaderValue>,
     env: EnvSnapshot,
     connect_timeout: Duration,
     plain: Option<Client>,
     tls: Option<Client>,
+    /// Clients for pinned hosts, by (https, host, addresses).
+    pinned: Vec<(PinKey, Client)>,
 }
 
 impl Clients {
-    fn for_url(&mut self, url: &Url) -> Result<Client, NetError> {
+    async fn for_url(&mut self, url: &Url) -> Result<Client, NetError> {
         let https = url.scheme() == "https";
+        let host = url.host_str().unwrap_or_default();
+        // A pinned host gets a client of its own that connects where the pin says.
+        if let Some(addrs) = pinned_addrs(&self.transport, url).await? {
+            if resolve_proxy(&self.transport, url, &self.env).is_some() {
+                return Err(NetError::InvalidRequest(format!(
+                    "--resolve/--connect-to pin {host}, but the request goes through a proxy, which resolves the host itself: refused rather than send the credential elsewhere (add --noproxy {host})"
+                )));
+            }
+            let key = (https, host.to_string(), addrs.clone());
+            if let Some((_, c)) = self.pinned.iter().find(|(k, _)| *k == key) {
+                return Ok(c.clone());
+            }
+            let client = build_client(
+                &self.transport,
+                &self.env,
+                self.connect_timeout,
+                https,
+                host,
+                self.proxy_auth.clone(),
+                Some(&addrs),
+            )?;
+            self.pinned.push((key, client.clone()));
+            return Ok(client);
+        }
         let slot = if https {
             &mut self.tls
         } else {
@@ -371,17 +407,75 @@ impl Clients {
         if let Some(c) = slot {
             return Ok(c.clone());
         }
-        let host = url.host_str().unwrap_or_default();
         let client = build_client(
             &self.transport,
             &self.env,
             self.connect_timeout,
             https,
             host,
+            self.proxy_auth.clone(),
+            None,
         )?;
         *slot = Some(client.clone());
         Ok(client)
     }
+}
+
+/// Refuse, before anything is sent, pins that cannot be honoured for the request's URL: a port
+/// change, or a pinned host the request would reach through a proxy (which resolves it itself).
+pub fn check_pins(spec: &RequestSpec) -> Result<(), NetError> {
+    if spec.transport.pins.is_empty() {
+        return Ok(());
+    }
+    let url = parse_http_url(&spec.url)?;
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port_or_known_default().unwrap_or(0);
+    let route = spec
+        .transport
+        .pins
+        .route(host, port)
+        .map_err(NetError::InvalidRequest)?;
+    if route.is_some() && resolve_proxy(&spec.transport, &url, &EnvSnapshot::capture()).is_some() {
+        return Err(NetError::InvalidRequest(format!(
+            "--resolve/--connect-to pin {host}, but the request goes through a proxy, which resolves the host itself: refused rather than send the credential elsewhere (add --noproxy {host})"
+        )));
+    }
+    Ok(())
+}
+
+/// The addresses `--resolve`/`--connect-to` pin `url`'s host and port to (`None`: no pin);
+/// an error for a pin that cannot be honoured or a pinned name that does not resolve.
+pub(crate) async fn pinned_addrs(
+    transport: &TransportOptions,
+    url: &Url,
+) -> Result<Option<Vec<SocketAddr>>, NetError> {
+    if transport.pins.is_empty() {
+        return Ok(None);
+    }
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port_or_known_default().unwrap_or(0);
+    let route = transport
+        .pins
+        .route(host, port)
+        .map_err(NetError::InvalidRequest)?;
+    Ok(match route {
+        None => None,
+        Some(Route::Addrs(ips)) => Some(
+            ips.into_iter()
+                .map(|ip| SocketAddr::new(ip, port))
+                .collect(),
+        ),
+        Some(Route::Host(other)) => {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((other.as_str(), port))
+                .await
+                .map_err(|e| NetError::Dns {
+                    host: other.clone(),
+                    reason: e.to_string(),
+                })?
+                .collect();
+            Some(addrs)
+        }
+    })
 }
 
 /// Build the reqwest client. `with_tls = false` gives a client whose rustls config trusts
@@ -392,6 +486,8 @@ pub(crate) fn build_client(
     connect_timeout: Duration,
     with_tls: bool,
     host: &str,
+    proxy_auth: Option<HeaderValue>,
+    pin: Option<&[SocketAddr]>,
 ) -> Result<Client, NetError> {
     let tls_config = if with_tls {
         crate::tls::client_config(transport, host)?
@@ -400,10 +496,13 @@ pub(crate) fn build_client(
     };
     let transport_for_proxy = transport.clone();
     let env_for_proxy = env.clone();
-    let proxy = reqwest::Proxy::custom(move |u: &Url| {
+    let mut proxy = reqwest::Proxy::custom(move |u: &Url| {
         resolve_proxy(&transport_for_proxy, u, &env_for_proxy)
             .and_then(|c| Url::parse(&c.real_url).ok())
     });
+    if let Some(v) = proxy_auth {
+        proxy = proxy.custom_http_auth(v);
+    }
     let mut builder = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -414,6 +513,9 @@ pub(crate) fn build_client(
         .tls_backend_preconfigured(tls_config);
     if transport.http_version == HttpVersionPref::Http1 {
         builder = builder.http1_only();
+    }
+    if let Some(addrs) = pin {
+        builder = builder.resolve_to_addrs(host, addrs);
     }
     builder
         .build()
@@ -429,6 +531,8 @@ pub fn build_client_for_bench(with_tls: bool) -> Result<Client, NetError> {
         Duration::from_secs(10),
         with_tls,
         "localhost",
+        None,
+        None,
     )
 }
 
@@ -470,12 +574,19 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
         NetError::InvalidRequest(format!("{:?} is not an HTTP method", spec.method))
     })?;
     let env = EnvSnapshot::capture();
+    let proxy_auth = spec
+        .headers
+        .iter()
+        .rfind(|h| h.name.trim().eq_ignore_ascii_case("proxy-authorization"))
+        .and_then(|h| HeaderValue::from_str(h.value.trim()).ok());
     let mut clients = Clients {
         transport: spec.transport.clone(),
+        proxy_auth,
         env: env.clone(),
         connect_timeout,
         plain: None,
         tls: None,
+        pinned: Vec::new(),
     };
 
     let mut url = original.clone();
@@ -489,13 +600,20 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
     let mut answer: Option<String> = None;
 
     loop {
-        let (mut sent, dropped) =
-            hop_headers(spec, &original, &url, downgraded, body_dropped.as_deref());
+        let proxy = resolve_proxy(&spec.transport, &url, &env);
+        let (mut sent, dropped) = hop_headers(
+            spec,
+            &original,
+            &url,
+            downgraded,
+            body_dropped.as_deref(),
+            proxy.is_some(),
+        );
         if let Some(a) = &answer {
             sent.push(Header::new("Authorization", a.clone()));
         }
         let header_map = to_header_map(&sent)?;
-        let client = clients.for_url(&url)?;
+        let client = clients.for_url(&url).await?;
         let remaining = max_time.checked_sub(started.elapsed()).unwrap_or_default();
         if remaining.is_zero() {
             return Err(timeout_error(&url, started));
@@ -507,7 +625,6 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
         if let Some(b) = &body {
             req = req.body(b.clone());
         }
-        let proxy = resolve_proxy(&spec.transport, &url, &env);
         let hop_start = Instant::now();
         let mut resp = req
             .send()
@@ -554,6 +671,22 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
         });
 
         if hops.len() > opts.max_hops {
+            // Still redirecting at the limit: a loop (or a chain too long to follow) is a
+            // failure to report, never "the request succeeded" with a 3xx.
+            if next_hop(
+                status.as_u16(),
+                &method,
+                location.as_deref(),
+                &url,
+                spec.follow_redirects,
+            )
+            .is_some()
+            {
+                return Err(NetError::TooManyRedirects {
+                    url: redact_url(url.as_str()),
+                    hops: hops.len() - 1,
+                });
+            }
             break;
         }
         if let Some(last) = hops.last()
@@ -665,25 +798,6 @@ async fn read_capped(resp: &mut reqwest::Response) -> Result<(Vec<u8>, bool), re
     Ok((buf, false))
 }
 
-/// The `scheme://host:port` origin, with the default port made explicit.
-fn origin(u: &Url) -> String {
-    format!(
-        "{}://{}:{}",
-        u.scheme(),
-        u.host_str().unwrap_or_default(),
-        u.port_or_known_default().unwrap_or(0)
-    )
-}
-
-/// The origin as a user would write it (default port omitted), for reasons.
-fn origin_display(u: &Url) -> String {
-    let host = u.host_str().unwrap_or_default();
-    match u.port() {
-        Some(p) => format!("{}://{host}:{p}", u.scheme()),
-        None => format!("{}://{host}", u.scheme()),
-    }
-}
-
 /// Headers that the client computes from the body it actually sends.
 fn is_body_framing(name: &str) -> bool {
     name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding")
@@ -696,25 +810,24 @@ fn hop_headers(
     url: &Url,
     downgraded: bool,
     body_dropped: Option<&str>,
+    proxied: bool,
 ) -> (Vec<Header>, Vec<DroppedHeader>) {
-    let cross_origin = origin(original) != origin(url);
-    let downgrade = url.scheme() == "http" && (downgraded || original.scheme() == "https");
-    let credential_reason = if downgrade {
-        // Even --location-trusted does not send credentials in clear text.
-        Some(format!(
-            "https→http downgrade ({} to {})",
-            origin_display(original),
-            origin_display(url)
-        ))
-    } else if cross_origin && !spec.location_trusted {
-        Some(format!(
-            "origin changed from {} to {}",
-            origin_display(original),
-            origin_display(url)
-        ))
-    } else {
-        None
+    // The one outbound gate decides; a chain that went through clear text once stays withheld.
+    let gate = Gate::new(
+        original,
+        Trust {
+            location_trusted: spec.location_trusted,
+            named_hosts: Vec::new(),
+        },
+    );
+    let decision = match (Origin::of(original), Origin::of(url)) {
+        (Some(from), Some(to)) if downgraded && url.scheme() == "http" => Decision::Downgrade {
+            from: from.to_string(),
+            to: to.to_string(),
+        },
+        _ => gate.decide(url, false),
     };
+    let credential_reason = (!decision.allows()).then(|| decision.reason());
     let mut sent = Vec::new();
     let mut dropped = Vec::new();
     for h in &spec.headers {
@@ -736,9 +849,21 @@ fn hop_headers(
             });
             continue;
         }
-        // Proxy-Authorization is for the proxy, not the origin: keep it.
-        let credential =
-            is_sensitive_header(name) && !name.eq_ignore_ascii_case("proxy-authorization");
+        // Proxy-Authorization is for the proxy only: the client attaches it to the proxy
+        // (the CONNECT request, or a plain-http request line through the proxy), never to a
+        // request an origin could read.
+        if name.eq_ignore_ascii_case("proxy-authorization") {
+            dropped.push(DroppedHeader {
+                name: name.to_string(),
+                reason: if proxied {
+                    "sent to the proxy only, never to the origin".into()
+                } else {
+                    "no proxy on this hop: never sent to the origin".into()
+                },
+            });
+            continue;
+        }
+        let credential = is_sensitive_header(name);
         if credential && let Some(reason) = &credential_reason {
             dropped.push(DroppedHeader {
                 name: name.to_string(),
@@ -1131,29 +1256,61 @@ mod tests {
     fn credentials_follow_origin_rules() {
         let spec = spec_with_auth("http://127.0.0.1:4200/a");
         let orig = u(&spec.url);
-        let (sent, dropped) = hop_headers(&spec, &orig, &u("http://127.0.0.1:4200/b"), false, None);
+        let (sent, dropped) = hop_headers(
+            &spec,
+            &orig,
+            &u("http://127.0.0.1:4200/b"),
+            false,
+            None,
+            false,
+        );
         assert!(sent.iter().any(|h| h.name == "Authorization"));
-        assert!(dropped.is_empty());
-        let (sent, dropped) = hop_headers(&spec, &orig, &u("http://localhost:4200/b"), false, None);
+        // Proxy-Authorization never travels as a request header: the proxy gets it itself.
+        assert!(!sent.iter().any(|h| h.name == "Proxy-Authorization"));
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(
+            dropped[0].reason,
+            "no proxy on this hop: never sent to the origin"
+        );
+        let (sent, dropped) = hop_headers(
+            &spec,
+            &orig,
+            &u("http://localhost:4200/b"),
+            false,
+            None,
+            true,
+        );
         assert!(
             !sent
                 .iter()
                 .any(|h| h.name == "Authorization" || h.name == "Cookie")
         );
-        assert!(sent.iter().any(|h| h.name == "Proxy-Authorization"));
+        assert!(!sent.iter().any(|h| h.name == "Proxy-Authorization"));
         assert!(sent.iter().any(|h| h.name == "X-Trace"));
-        assert_eq!(dropped.len(), 2);
+        assert_eq!(dropped.len(), 3);
         assert_eq!(
             dropped[0].reason,
             "origin changed from http://127.0.0.1:4200 to http://localhost:4200"
+        );
+        assert_eq!(
+            dropped[2].reason,
+            "sent to the proxy only, never to the origin"
         );
 
         let mut trusted = spec_with_auth("https://a.example/x");
         trusted.location_trusted = true;
         let orig = u(&trusted.url);
-        let (sent, _) = hop_headers(&trusted, &orig, &u("https://b.example/"), false, None);
+        let (sent, _) = hop_headers(
+            &trusted,
+            &orig,
+            &u("https://b.example/"),
+            false,
+            None,
+            false,
+        );
         assert!(sent.iter().any(|h| h.name == "Authorization"));
-        let (sent, dropped) = hop_headers(&trusted, &orig, &u("http://b.example/"), true, None);
+        let (sent, dropped) =
+            hop_headers(&trusted, &orig, &u("http://b.example/"), true, None, false);
         assert!(!sent.iter().any(|h| h.name == "Authorization"));
         assert!(dropped[0].reason.starts_with("https→http downgrade"));
     }

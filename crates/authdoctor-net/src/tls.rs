@@ -480,7 +480,11 @@ async fn inspect_inner(
 
     let proxy = send::resolve_proxy(transport, url, &EnvSnapshot::capture());
     let mut tcp = match &proxy {
-        None => connect_tcp(&host, port).await?,
+        // The handshake goes where the request's connection goes: to a pinned address too.
+        None => match send::pinned_addrs(transport, url).await? {
+            Some(addrs) => connect_addrs(&host, &addrs).await?,
+            None => connect_tcp(&host, port).await?,
+        },
         Some(p) => connect_via_proxy(&p.real_url, &p.setting.url, &host, port).await?,
     };
     let _ = tcp.set_nodelay(true);
@@ -586,8 +590,12 @@ async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, NetError> {
             reason: e.to_string(),
         })?
         .collect();
+    connect_addrs(host, &addrs).await
+}
+
+async fn connect_addrs(host: &str, addrs: &[std::net::SocketAddr]) -> Result<TcpStream, NetError> {
     let mut last = None;
-    for addr in &addrs {
+    for addr in addrs {
         match TcpStream::connect(addr).await {
             Ok(s) => return Ok(s),
             Err(e) => last = Some((addr, e)),

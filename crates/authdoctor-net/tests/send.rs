@@ -102,19 +102,38 @@ async fn ten_hop_limit() {
         resp(302, &[("location", &format!("/loop/{}", n + 1))], "")
     }))
     .await;
-    let hops = send(&get(&srv.url("http", "/loop/0")), &SendOptions::default())
+    // Still redirecting after the limit: an error (a loop), never "the request succeeded".
+    let err = send(&get(&srv.url("http", "/loop/0")), &SendOptions::default())
         .await
-        .expect("send");
-    assert_eq!(hops.len(), 11);
-    assert!(hops.last().expect("last").is_redirect());
+        .expect_err("a redirect loop is an error");
+    assert!(
+        matches!(err, NetError::TooManyRedirects { hops: 10, .. }),
+        "{err:?}"
+    );
+    assert_eq!(srv.seen().len(), 11);
     let small = SendOptions {
         max_hops: 2,
         ..SendOptions::default()
     };
-    let hops = send(&get(&srv.url("http", "/loop/0")), &small)
+    let err = send(&get(&srv.url("http", "/loop/0")), &small)
+        .await
+        .expect_err("a redirect loop is an error");
+    assert!(err.to_string().contains("redirect loop"), "{err}");
+    // A chain that ends within the limit is followed to its end.
+    let ends = serve(Arc::new(|s, _| {
+        let n: u32 = s.path.trim_start_matches("/c/").parse().unwrap_or(0);
+        if n < 10 {
+            resp(302, &[("location", &format!("/c/{}", n + 1))], "")
+        } else {
+            resp(401, &[], "")
+        }
+    }))
+    .await;
+    let hops = send(&get(&ends.url("http", "/c/0")), &SendOptions::default())
         .await
         .expect("send");
-    assert_eq!(hops.len(), 3);
+    assert_eq!(hops.len(), 11);
+    assert_eq!(hops.last().expect("last").status, 401);
 }
 
 #[tokio::test]

@@ -9,9 +9,10 @@
 //! [`AuthClient::execute`]:
 //! 1. Take a fresh token from the [`TokenSource`] (single-flight, renewed ahead of expiry).
 //! 2. Send the request with `Authorization` set (replacing any the caller set).
-//! 3. On a 401, if the request can be sent again (a body that is not a stream, and a method that
-//!    is idempotent — GET, HEAD, OPTIONS, PUT, DELETE), renew the token once (shared with every
-//!    concurrent caller that saw the same 401) and send it again.
+//! 3. On a 401, if the request can be sent again (a body that is not a stream, and a safe
+//!    method — GET, HEAD, OPTIONS, TRACE, [`authdoctor_core::model::method_is_safe`], the same
+//!    rule as the CLI's), renew the token once (shared with every concurrent caller that saw the
+//!    same 401) and send it again. PUT, POST, PATCH and DELETE are never sent twice.
 //! 4. Still 401/403: diagnose the final answer with authdoctor-core and return
 //!    [`AuthClientError::Rejected`] carrying the findings.
 
@@ -49,22 +50,10 @@ pub struct AuthClient {
     source: TokenSource,
 }
 
-fn retryable(m: &reqwest::Method) -> bool {
-    use reqwest::Method;
-    [
-        Method::GET,
-        Method::HEAD,
-        Method::OPTIONS,
-        Method::PUT,
-        Method::DELETE,
-    ]
-    .contains(m)
-}
-
-/// A copy to send again after a 401: only for an idempotent method and a body that is not a
-/// stream (`Request::try_clone`). Shared with the `reqwest-middleware` piece.
+/// A copy to send again after a 401: only for a safe method and a body that is not a stream
+/// (`Request::try_clone`). Shared with the `reqwest-middleware` piece.
 pub(crate) fn spare_copy(req: &reqwest::Request) -> Option<reqwest::Request> {
-    if retryable(req.method()) {
+    if authdoctor_core::model::method_is_safe(req.method().as_str()) {
         req.try_clone()
     } else {
         None
@@ -98,7 +87,10 @@ pub(crate) async fn rejection(
         .iter()
         .map(|(n, v)| Header::new(n.as_str(), String::from_utf8_lossy(v.as_bytes())))
         .collect();
-    let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    // What the diagnosis reads of a body is capped like the CLI's.
+    let body = crate::grant::read_capped(resp, authdoctor_core::model::BODY_CAP)
+        .await
+        .unwrap_or_default();
     let auth = source
         .current()
         .map(|t| t.authorization())

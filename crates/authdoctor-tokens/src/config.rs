@@ -191,10 +191,12 @@ pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Endpoints,
         let url = format!("{issuer}{path}");
         match http.get(&url).send().await {
             Ok(r) if r.status().is_success() => {
-                let bytes = r.bytes().await.map_err(|e| TokenError::Discovery {
-                    url: url.clone(),
-                    reason: e.to_string(),
-                })?;
+                let bytes = crate::grant::read_capped(r, crate::grant::ANSWER_CAP)
+                    .await
+                    .map_err(|reason| TokenError::Discovery {
+                        url: url.clone(),
+                        reason,
+                    })?;
                 return serde_json::from_slice::<Endpoints>(&bytes).map_err(|e| {
                     TokenError::Discovery {
                         url,

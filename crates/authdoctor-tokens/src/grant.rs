@@ -173,10 +173,9 @@ impl Recorder {
         let version = format!("{:?}", resp.version());
         let headers = resp.headers().clone();
         let remote = resp.remote_addr().map(|a| a.to_string());
-        let bytes = resp
-            .bytes()
+        let bytes = read_capped(resp, ANSWER_CAP)
             .await
-            .map_err(|e| HttpError(format!("{url}: {}", error_chain(&e))))?;
+            .map_err(|e| HttpError(format!("{url}: {e}")))?;
         let exchange = Exchange {
             method: spec.method.clone(),
             url: url.clone(),
@@ -194,7 +193,7 @@ impl Recorder {
                     )
                 })
                 .collect(),
-            body: bytes.to_vec(),
+            body: bytes.clone(),
             body_truncated: false,
             elapsed_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
             remote_addr: remote,
@@ -211,7 +210,7 @@ impl Recorder {
         for (n, v) in &headers {
             out = out.header(n, v);
         }
-        out.body(bytes.to_vec())
+        out.body(bytes)
             .map_err(|e| HttpError(format!("{url}: {e}")))
     }
 }
@@ -453,6 +452,25 @@ fn token_set<TR: TokenResponse>(cfg: &TokenConfig, rec: &Recorder, resp: &TR) ->
     }
 }
 
+/// The largest token-endpoint or discovery answer read (a token response is a few KiB).
+pub const ANSWER_CAP: usize = 1024 * 1024;
+
+/// Read at most `cap` bytes of `resp`: an error past it, never unbounded memory.
+pub async fn read_capped(resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+    use http_body_util::{BodyExt, Limited};
+    Limited::new(reqwest::Body::from(resp), cap)
+        .collect()
+        .await
+        .map(|c| c.to_bytes().to_vec())
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                format!("answer larger than {} KiB: not read", cap / 1024)
+            } else {
+                e.to_string()
+            }
+        })
+}
+
 /// client_credentials.
 pub async fn client_credentials(
     rec: &Recorder,
@@ -548,6 +566,47 @@ pub async fn device(
     Ok(token_set(cfg, rec, &resp))
 }
 
+/// How long one connection to the loopback callback may stay silent.
+const CALLBACK_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What one request to the loopback redirect URI means.
+#[derive(Debug, PartialEq)]
+enum Callback {
+    /// Not the callback path (a favicon, a probe): 404, keep waiting.
+    NotOurs,
+    /// The callback, but not for the login we started: ignored, keep waiting.
+    WrongState,
+    /// The authorization server refused (or sent no code): the flow ends with this reason.
+    Refused(String),
+    Code(String),
+}
+
+/// Judge a callback's request target against the `state` we sent (RFC 6749 §10.12).
+fn judge_callback(target: &str, state: &str) -> Callback {
+    let Ok(u) = url::Url::parse(&format!("http://localhost{target}")) else {
+        return Callback::NotOurs;
+    };
+    if u.path() != "/callback" {
+        return Callback::NotOurs;
+    }
+    let q: std::collections::HashMap<String, String> = u.query_pairs().into_owned().collect();
+    if q.get("state").map(String::as_str) != Some(state) {
+        return Callback::WrongState;
+    }
+    if let Some(err) = q.get("error") {
+        return Callback::Refused(format!(
+            "the authorization server answered {err}{}",
+            q.get("error_description")
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        ));
+    }
+    match q.get("code") {
+        Some(c) => Callback::Code(c.clone()),
+        None => Callback::Refused("the redirect carried no code".into()),
+    }
+}
+
 /// Authorization code + PKCE (S256) with a loopback redirect on 127.0.0.1 (RFC 8252 §7.3).
 ///
 /// 1. Listen on 127.0.0.1 (`port` 0 = any free port); the redirect URI names it.
@@ -601,44 +660,34 @@ pub async fn auth_code_pkce(
                 .accept()
                 .await
                 .map_err(|e| TokenError::Interactive(e.to_string()))?;
+            // A client that connects and says nothing must not hold up the real redirect.
             let mut buf = vec![0u8; 8192];
-            let n = sock.read(&mut buf).await.unwrap_or(0);
+            let n = match tokio::time::timeout(CALLBACK_READ_TIMEOUT, sock.read(&mut buf)).await {
+                Ok(Ok(n)) => n,
+                _ => continue,
+            };
             let head = String::from_utf8_lossy(&buf[..n]).into_owned();
             let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let Ok(u) = url::Url::parse(&format!("http://localhost{target}")) else {
-                continue;
+            let verdict = judge_callback(&target, state.secret());
+            let (status, page) = match &verdict {
+                Callback::NotOurs => ("404 Not Found", ""),
+                Callback::WrongState => (
+                    "400 Bad Request",
+                    "authdoctor: this redirect's state does not match the login authdoctor started; ignored.\n",
+                ),
+                _ => ("200 OK", "authdoctor: you can close this window.\n"),
             };
-            if u.path() != "/callback" {
-                let _ = sock
-                    .write_all(
-                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                    )
-                    .await;
-                continue;
+            let _ = tokio::time::timeout(
+                CALLBACK_READ_TIMEOUT,
+                sock.write_all(format!("HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}", page.len()).as_bytes()),
+            )
+            .await;
+            match verdict {
+                // A stale tab or a forged redirect: keep waiting for the real one.
+                Callback::NotOurs | Callback::WrongState => continue,
+                Callback::Refused(why) => return Err(TokenError::Interactive(why)),
+                Callback::Code(code) => return Ok(code),
             }
-            let q: std::collections::HashMap<String, String> =
-                u.query_pairs().into_owned().collect();
-            let page = "authdoctor: you can close this window.\n";
-            let _ = sock
-                .write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}", page.len()).as_bytes())
-                .await;
-            if q.get("state").map(String::as_str) != Some(state.secret().as_str()) {
-                return Err(TokenError::Interactive(
-                    "the redirect's state does not match (a stale or forged redirect)".into(),
-                ));
-            }
-            if let Some(err) = q.get("error") {
-                return Err(TokenError::Interactive(format!(
-                    "the authorization server answered {err}{}",
-                    q.get("error_description")
-                        .map(|d| format!(": {d}"))
-                        .unwrap_or_default()
-                )));
-            }
-            return q
-                .get("code")
-                .cloned()
-                .ok_or_else(|| TokenError::Interactive("the redirect carried no code".into()));
         }
     };
     let code = tokio::time::timeout(timeout, wait)
@@ -707,4 +756,30 @@ pub async fn revoke(
         done.push(what);
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_ignores_foreign_state_and_other_paths() {
+        assert_eq!(judge_callback("/favicon.ico", "s1"), Callback::NotOurs);
+        assert_eq!(
+            judge_callback("/callback?code=c&state=evil", "s1"),
+            Callback::WrongState
+        );
+        assert_eq!(
+            judge_callback("/callback?code=c", "s1"),
+            Callback::WrongState
+        );
+        assert_eq!(
+            judge_callback("/callback?code=c&state=s1", "s1"),
+            Callback::Code("c".into())
+        );
+        assert!(matches!(
+            judge_callback("/callback?error=access_denied&state=s1", "s1"),
+            Callback::Refused(_)
+        ));
+    }
 }

@@ -13,8 +13,8 @@
 //!
 //! 1. Take a fresh token from the [`TokenSource`] (single-flight, renewed ahead of expiry) and
 //!    set `Authorization`, replacing any the caller set.
-//! 2. On a 401, if the request can be sent again (idempotent method and a body that is not a
-//!    stream, `Request::try_clone`), renew the token once
+//! 2. On a 401, if the request can be sent again (a safe method — GET, HEAD, OPTIONS, TRACE —
+//!    and a body that is not a stream, `Request::try_clone`), renew the token once
 //!    ([`TokenSource::renew_after_rejection`]) and send it again through the rest of the chain.
 //! 3. Still 401/403: the error is `reqwest_middleware::Error::Middleware` wrapping
 //!    [`AuthClientError::Rejected`] with authdoctor's ranked, redacted causes; get it back with

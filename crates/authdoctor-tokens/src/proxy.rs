@@ -9,12 +9,19 @@
 //!    its `Authorization` value, built once per token (see [`AuthHeader`]).
 //! 2. Forward method, path and query to the upstream with the client's headers minus hop-by-hop
 //!    ones, `Host` and any `Authorization`, plus `Authorization: Bearer <token>`.
-//! 3. On a 401 for a request without a body and a safe method (GET, HEAD, OPTIONS), renew the
+//! 3. On a 401 for a request without a body and a safe method (GET, HEAD, OPTIONS, TRACE), renew the
 //!    token once (shared by all requests that saw the same 401) and send it again; a request
 //!    whose body was streamed away is never re-sent.
 //! 4. Stream the upstream's answer back, minus hop-by-hop headers.
 //!
 //! A token that cannot be obtained answers 502 with the reason (no secrets in it).
+//!
+//! Browsers are the proxy's threat: any page can send requests to `127.0.0.1`, and a DNS
+//! rebinding page can even read the answers, which carry the access the injected token grants.
+//! So ([`ProxyPolicy`]) a request is refused with 403 unless its `Host` is loopback (or
+//! configured) and it has no `Origin` header other than the proxy's own (or a configured one),
+//! and the upstream's `Access-Control-Allow-*` headers are removed from every answer unless the
+//! user asked to pass them through.
 //!
 //! The hot path is kept to what the job needs, since the proxy is measured against nginx
 //! (BENCHMARKS.md): no per-request formatting of the token, URL parsing, header-name
@@ -108,6 +115,7 @@ struct State {
     auth: AuthHeader,
     http: Upstream,
     stats: Arc<Stats>,
+    policy: ProxyPolicy,
 }
 
 /// Headers that describe one connection (RFC 9110 §7.6.1), never forwarded.
@@ -122,6 +130,23 @@ const HOP_BY_HOP: [HeaderName; 9] = [
     header::TRANSFER_ENCODING,
     header::UPGRADE,
 ];
+
+/// Remove `Access-Control-Allow-*`: a page must not be allowed to read what the token fetched.
+fn strip_cors(h: &mut HeaderMap) {
+    // Only when present: the common answer has none, and the hot path stays allocation-free.
+    if h.keys()
+        .any(|k| k.as_str().starts_with("access-control-allow-"))
+    {
+        let names: Vec<HeaderName> = h
+            .keys()
+            .filter(|k| k.as_str().starts_with("access-control-allow-"))
+            .cloned()
+            .collect();
+        for n in names {
+            h.remove(n);
+        }
+    }
+}
 
 fn strip_hop_by_hop(h: &mut HeaderMap) {
     // Headers the Connection header names are hop-by-hop too (collected only when there is
@@ -172,12 +197,92 @@ fn upstream_client() -> std::io::Result<Upstream> {
         .build(conn))
 }
 
-/// Serve on `listener` until `shutdown` resolves.
+/// Who may use the proxy (see the module doc). The default is the safe one: loopback `Host`
+/// only, no foreign `Origin`, CORS headers stripped.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyPolicy {
+    /// More `Host` values (host names, without port) the proxy answers to.
+    pub allowed_hosts: Vec<String>,
+    /// Web origins (`https://app.example`) whose pages may use the proxy.
+    pub allowed_origins: Vec<String>,
+    /// Pass the upstream's `Access-Control-Allow-*` headers through.
+    pub pass_cors: bool,
+}
+
+impl ProxyPolicy {
+    /// `Err(reason)` when the request must be refused. `host` is the `Host` header (HTTP/1.1)
+    /// or the URI's authority (HTTP/2).
+    pub fn admit(&self, host: Option<&str>, origin: Option<&str>) -> Result<(), String> {
+        let Some(host) = host.map(str::trim).filter(|h| !h.is_empty()) else {
+            return Err("a request without Host is not accepted".into());
+        };
+        let name = host_name(host);
+        let loopback = name == "localhost"
+            || name.ends_with(".localhost")
+            || name
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback && !self.allowed_hosts.iter().any(|h| host_name(h) == name) {
+            return Err(format!(
+                "Host {name:?} is not a loopback name: refused so that a web page (DNS rebinding) cannot use the injected token; allow it with --allow-host"
+            ));
+        }
+        if let Some(o) = origin.map(str::trim) {
+            let own = ["http://", "https://"]
+                .iter()
+                .any(|s| o.eq_ignore_ascii_case(&format!("{s}{host}")));
+            let allowed = self
+                .allowed_origins
+                .iter()
+                .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(o));
+            if !own && !allowed {
+                return Err(format!(
+                    "requests from the web origin {o:?} are refused: a page there could use the injected token; allow it with --allow-origin"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The host part of a `Host` value, lowercase (`[::1]:8787` → `::1`, `a:80` → `a`).
+fn host_name(h: &str) -> String {
+    let h = h.trim().to_ascii_lowercase();
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default().to_string();
+    }
+    match h.rsplit_once(':') {
+        Some((n, p)) if !n.contains(':') && p.chars().all(|c| c.is_ascii_digit()) => n.to_string(),
+        _ => h.trim_end_matches('.').to_string(),
+    }
+}
+
+/// Serve on `listener` until `shutdown` resolves, with the default [`ProxyPolicy`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     upstream: url::Url,
     source: TokenSource,
     stats: Arc<Stats>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_with(
+        listener,
+        upstream,
+        source,
+        stats,
+        ProxyPolicy::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// [`serve`] with an explicit [`ProxyPolicy`].
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    upstream: url::Url,
+    source: TokenSource,
+    stats: Arc<Stats>,
+    policy: ProxyPolicy,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let bad = |why: &str| {
@@ -213,6 +318,7 @@ pub async fn serve(
         auth: AuthHeader::default(),
         http: upstream_client()?,
         stats,
+        policy,
     });
     tokio::pin!(shutdown);
     loop {
@@ -347,6 +453,19 @@ impl Affine {
 async fn handle(own: &Affine, req: Request<Incoming>) -> Response<ProxyBody> {
     let state = &*own.state;
     state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(Authority::as_str));
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .map(|v| v.to_str().unwrap_or("(not text)"));
+    if let Err(why) = state.policy.admit(host, origin) {
+        state.stats.errors.fetch_add(1, Ordering::Relaxed);
+        return error_response(StatusCode::FORBIDDEN, why);
+    }
     match forward(own, req).await {
         Ok(r) => r,
         Err(msg) => {
@@ -428,7 +547,7 @@ async fn forward(own: &Affine, req: Request<Incoming>) -> Result<Response<ProxyB
         || headers
             .get(header::CONTENT_LENGTH)
             .is_some_and(|v| v.as_bytes() != b"0");
-    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = authdoctor_core::model::method_is_safe(parts.method.as_str());
     let retry = safe && !has_body;
     // `insert` replaces any Authorization the client sent.
     headers.insert(header::AUTHORIZATION, auth);
@@ -463,5 +582,67 @@ async fn forward(own: &Affine, req: Request<Incoming>) -> Result<Response<ProxyB
         state.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
     }
     strip_hop_by_hop(resp.headers_mut());
+    if !state.policy.pass_cors {
+        strip_cors(resp.headers_mut());
+    }
     Ok(resp.map(Either::Left))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admits_loopback_hosts_and_own_origin_only() {
+        let p = ProxyPolicy::default();
+        for h in [
+            "127.0.0.1:8787",
+            "localhost:8787",
+            "[::1]:8787",
+            "127.0.0.2",
+            "a.localhost",
+        ] {
+            assert!(p.admit(Some(h), None).is_ok(), "{h}");
+        }
+        for h in [
+            "evil.example:8787",
+            "attacker.test",
+            "10.0.0.1:8787",
+            "0.0.0.0:8787",
+        ] {
+            assert!(p.admit(Some(h), None).is_err(), "{h}");
+        }
+        assert!(p.admit(None, None).is_err());
+        assert!(
+            p.admit(Some("127.0.0.1:8787"), Some("http://127.0.0.1:8787"))
+                .is_ok()
+        );
+        assert!(
+            p.admit(Some("127.0.0.1:8787"), Some("https://evil.example"))
+                .is_err()
+        );
+        assert!(p.admit(Some("127.0.0.1:8787"), Some("null")).is_err());
+        let p = ProxyPolicy {
+            allowed_hosts: vec!["dev.internal".into()],
+            allowed_origins: vec!["https://app.example/".into()],
+            pass_cors: false,
+        };
+        assert!(
+            p.admit(Some("dev.internal:8787"), Some("https://app.example"))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn cors_headers_are_stripped() {
+        let mut h = HeaderMap::new();
+        h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+        h.insert(
+            "access-control-allow-credentials",
+            HeaderValue::from_static("true"),
+        );
+        h.insert("content-type", HeaderValue::from_static("text/plain"));
+        strip_cors(&mut h);
+        assert_eq!(h.len(), 1);
+    }
 }

@@ -111,3 +111,25 @@ async fn still_refused_after_one_renewal_attaches_the_diagnosis() {
     // Exactly one renewal and one retry, not a loop.
     assert_eq!(f.tokens.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_and_a_delete_are_not_resent_after_a_401() {
+    // PUT and DELETE are idempotent but not safe: like the CLI, never sent twice unasked.
+    for method in [reqwest::Method::PUT, reqwest::Method::DELETE] {
+        let f = fixture().await;
+        let e = f
+            .client
+            .request(method.clone(), format!("{}x", f.base))
+            .body("payload")
+            .send()
+            .await
+            .unwrap_err();
+        let (status, _) = rejected(e);
+        assert_eq!(status, 401, "{method}");
+        assert_eq!(
+            f.tokens.load(Ordering::SeqCst),
+            1,
+            "{method} was sent again"
+        );
+    }
+}

@@ -247,6 +247,13 @@ pub struct CurlFlags {
     /// Hosts that bypass the proxy.
     #[arg(long = "noproxy", value_name = "LIST")]
     pub noproxy: Option<String>,
+    /// Connect to ADDR for HOST:PORT instead of asking DNS (curl's --resolve). Repeatable.
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Connect to HOST2:PORT2 for requests to HOST1:PORT1 (curl's --connect-to; the port
+    /// cannot change). Repeatable.
+    #[arg(long = "connect-to", value_name = "HOST1:PORT1:HOST2:PORT2")]
+    pub connect_to: Vec<String>,
     /// CA certificate bundle (PEM) to verify the server.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<String>,
@@ -349,6 +356,8 @@ impl CurlFlags {
             proxy: self.proxy,
             proxy_user: self.proxy_user,
             noproxy: self.noproxy,
+            resolve: self.resolve,
+            connect_to: self.connect_to,
             cacert: self.cacert,
             cert: self.cert,
             key: self.key,
@@ -413,8 +422,8 @@ fn clap_error(e: clap::Error) -> i32 {
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("invalid arguments");
             let first = first.trim_start_matches("error: ");
-            anstream::eprintln!("authdoctor: error: {first}");
-            anstream::eprintln!("hint: see `authdoctor --help` or `authdoctor check --help`");
+            crate::out::errln!("authdoctor: error: {first}");
+            crate::out::errln!("hint: see `authdoctor --help` or `authdoctor check --help`");
             exit::USAGE
         }
     }

@@ -7,7 +7,7 @@
 //! | 1 | an authentication/authorization failure was diagnosed |
 //! | 2 | usage or input error (bad flags, curl line, HAR, URL, token file) |
 //! | 3 | the server could not be reached (DNS, connect, TLS, timeout, proxy) |
-//! | 4 | the request failed for a reason that is not authentication (e.g. 404, 500) |
+//! | 4 | the request failed for a reason that is not authentication (e.g. 404, 500, a redirect loop) |
 
 use authdoctor_core::diagnosis::Outcome;
 use authdoctor_core::input::InputError;
@@ -39,6 +39,7 @@ impl CliError {
             CliError::Net(
                 NetError::InvalidRequest(_) | NetError::ClientCert { .. } | NetError::CaCert { .. },
             ) => USAGE,
+            CliError::Net(NetError::TooManyRedirects { .. }) => OTHER_FAILURE,
             CliError::Net(_) => UNREACHABLE,
         }
     }
@@ -59,9 +60,9 @@ impl CliError {
 /// Print the error (one line, plus a hint) and return its exit code.
 pub fn report(e: &CliError) -> i32 {
     let msg = e.to_string().replace(['\n', '\r'], " ");
-    anstream::eprintln!("authdoctor: error: {msg}");
+    crate::out::errln!("authdoctor: error: {msg}");
     if let Some(h) = e.hint() {
-        anstream::eprintln!("hint: {h}");
+        crate::out::errln!("hint: {h}");
     }
     e.code()
 }

@@ -81,6 +81,10 @@ enum Act {
     ProxyScheme(&'static str),
     ProxyUser,
     NoProxy,
+    /// `--resolve HOST:PORT:ADDR`: honoured by the sender (or refused before sending).
+    Resolve,
+    /// `--connect-to HOST1:PORT1:HOST2:PORT2`: likewise.
+    ConnectTo,
     CaCert,
     Cert,
     Key,
@@ -101,9 +105,6 @@ enum Act {
     Next,
     /// No effect on the request: recorded by name only (its value could be a secret).
     Ignore,
-    /// No effect on the request, but the value is worth showing (`--resolve`, `--connect-to`
-    /// decide which server answers) and never a credential.
-    IgnoreShowValue,
     /// Changes the request in a way authdoctor cannot reproduce; the text is the hint.
     Unsupported(&'static str),
 }
@@ -335,8 +336,8 @@ const OPTIONS: &[OptSpec] = &[
     val("proto-default", None, Act::Ignore),
     val("ftp-port", Some('P'), Act::Ignore),
     val("telnet-option", Some('t'), Act::Ignore),
-    val("resolve", None, Act::IgnoreShowValue),
-    val("connect-to", None, Act::IgnoreShowValue),
+    val("resolve", None, Act::Resolve),
+    val("connect-to", None, Act::ConnectTo),
     // Options whose effect authdoctor cannot reproduce: refuse clearly instead of sending a
     // different request than the user's.
     val("form", Some('F'), Act::Unsupported(FORM_HINT)),
@@ -529,6 +530,8 @@ impl ArgParser {
             }
             Act::ProxyUser => o.proxy_user = Some(v),
             Act::NoProxy => o.noproxy = Some(v),
+            Act::Resolve => o.resolve.push(v),
+            Act::ConnectTo => o.connect_to.push(v),
             Act::CaCert => o.cacert = Some(v),
             Act::Cert => o.cert = Some(v),
             Act::Key => o.key = Some(v),
@@ -553,7 +556,6 @@ impl ArgParser {
                 self.stopped = true;
             }
             Act::Ignore => o.ignored.push(shown.to_string()),
-            Act::IgnoreShowValue => o.ignored.push(format!("{shown} {v}")),
             Act::Unsupported(hint) => {
                 return Err(InputError::UnsupportedCurlOption {
                     option: shown.to_string(),
@@ -1328,10 +1330,9 @@ mod tests {
 
         let o =
             parse("curl -o out.json -w '%{http_code}' --retry 3 -c jar --resolve h:443:1.2.3.4 u");
-        assert_eq!(
-            o.ignored,
-            vec!["-o", "-w", "--retry", "-c", "--resolve h:443:1.2.3.4"]
-        );
+        assert_eq!(o.ignored, vec!["-o", "-w", "--retry", "-c"]);
+        // --resolve is honoured now, not ignored.
+        assert_eq!(o.resolve, vec!["h:443:1.2.3.4"]);
 
         let o = parse("curl --socks5 proxy:1080 -r 600 u");
         assert_eq!(o.proxy.as_deref(), Some("socks5://proxy:1080"));

@@ -8,6 +8,7 @@
 
 pub mod curl;
 pub mod har;
+pub mod pins;
 pub mod request;
 
 use thiserror::Error;
@@ -94,6 +95,10 @@ pub struct CurlOptions {
     pub proxy_user: Option<String>,
     /// `--noproxy`
     pub noproxy: Option<String>,
+    /// `--resolve HOST:PORT:ADDR` (repeatable)
+    pub resolve: Vec<String>,
+    /// `--connect-to HOST1:PORT1:HOST2:PORT2` (repeatable)
+    pub connect_to: Vec<String>,
     pub cacert: Option<String>,
     pub cert: Option<String>,
     pub key: Option<String>,

@@ -151,6 +151,12 @@ impl CurlOptions {
         if let Some(np) = self.noproxy {
             t.no_proxy = Some(np);
         }
+        for r in &self.resolve {
+            t.pins.resolve.push(super::pins::parse_resolve(r)?);
+        }
+        for c in &self.connect_to {
+            t.pins.connect_to.push(super::pins::parse_connect_to(c)?);
+        }
         t.cacert = self.cacert;
         t.cert = self.cert;
         t.key = self.key;

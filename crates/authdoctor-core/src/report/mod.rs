@@ -144,19 +144,14 @@ fn headers_view(fps: &Fingerprints, h: &[Header]) -> Vec<Header> {
         .collect()
 }
 
-/// Keys whose values are secrets in JSON bodies (token responses, echo services).
+/// Keys whose values are secrets in JSON and form bodies (token responses, echo services,
+/// login forms).
 fn is_secret_key(k: &str) -> bool {
-    let k = k.to_ascii_lowercase();
-    k.contains("token")
-        || k.contains("secret")
-        || k.contains("password")
-        || k == "authorization"
-        || k.contains("api_key")
-        || k.contains("apikey")
-        || k == "code"
-        || k == "cookie"
+    crate::secret::shape::is_secret_name(k) || k.eq_ignore_ascii_case("code")
 }
 
+/// Every string under a carrier's key, or shaped like a credential, redacted; strings that
+/// hold a URL or pairs redacted inside.
 fn redact_json(v: &mut Value) {
     match v {
         Value::Object(m) => {
@@ -169,11 +164,20 @@ fn redact_json(v: &mut Value) {
             }
         }
         Value::Array(a) => a.iter_mut().for_each(redact_json),
+        Value::String(s) => {
+            if crate::secret::shape::looks_secret(s) {
+                *s = redact(s);
+            } else if s.contains("://") || s.contains('=') {
+                *s = crate::secret::redact_text(s);
+            }
+        }
         _ => {}
     }
 }
 
-/// The start of a body, safe to show: JSON secrets redacted, at most 2 KiB.
+/// The start of a body, safe to show: JSON secrets redacted by key and shape; any other text
+/// (a form-encoded token response, `)]}'`-prefixed or truncated JSON, HTML with a CSRF token)
+/// through the text rules; at most 2 KiB.
 fn body_excerpt(body: &[u8]) -> Option<String> {
     if body.is_empty() {
         return None;
@@ -184,7 +188,7 @@ fn body_excerpt(body: &[u8]) -> Option<String> {
             redact_json(&mut v);
             v.to_string()
         }
-        Err(_) => text.into_owned(),
+        Err(_) => crate::secret::redact_text(&text),
     };
     let mut s: String = shown.chars().take(2048).collect();
     if shown.chars().count() > 2048 {
@@ -195,6 +199,24 @@ fn body_excerpt(body: &[u8]) -> Option<String> {
 
 /// Every secret the request carries, for the final scrub.
 pub fn scrubber_for(ev: &Evidence) -> Scrubber {
+    let mut sc = scrubber_for_request(&ev.request);
+    if let Some(b) = &ev.basic {
+        if let Some(p) = &b.password {
+            sc.add(p);
+        }
+        if let Some(u) = &b.user
+            && crate::secret::shape::basic_user_is_secret(u, b.password.as_deref())
+        {
+            sc.add(u);
+        }
+    }
+    sc
+}
+
+/// Every secret a request carries: credential headers (whole, after the scheme, cookie values),
+/// the `-u` password (and a user name that is really a key), URL userinfo, query values by name
+/// or shape, and form or JSON body fields by name or shape.
+pub fn scrubber_for_request(request: &crate::model::RequestSpec) -> Scrubber {
     let mut sc = Scrubber::default();
     // An unexpanded template is not a secret, and showing it is the diagnosis.
     let add = |sc: &mut Scrubber, v: &str| {
@@ -204,7 +226,7 @@ pub fn scrubber_for(ev: &Evidence) -> Scrubber {
             sc.add(v);
         }
     };
-    for h in &ev.request.headers {
+    for h in &request.headers {
         if !crate::secret::is_sensitive_header(&h.name) {
             continue;
         }
@@ -227,36 +249,60 @@ pub fn scrubber_for(ev: &Evidence) -> Scrubber {
             }
         }
     }
-    if let Some(b) = &ev.basic
-        && let Some(p) = &b.password
+    if let Some(crate::model::CredentialSource::UserFlag { user, password }) =
+        &request.credential_source
     {
-        sc.add(p);
+        if let Some(p) = password {
+            sc.add(p);
+        }
+        if crate::secret::shape::basic_user_is_secret(user, password.as_deref()) {
+            sc.add(user);
+        }
     }
-    if let Some(crate::model::CredentialSource::UserFlag {
-        password: Some(p), ..
-    }) = &ev.request.credential_source
-    {
-        sc.add(p);
-    }
-    if let Ok(u) = url::Url::parse(&ev.request.url) {
+    if let Ok(u) = url::Url::parse(&request.url) {
         if let Some(p) = u.password() {
             sc.add(p);
         }
-        for (k, v) in u.query_pairs() {
-            if crate::secret::is_sensitive_param(&k) {
+        let fragment = u.fragment().unwrap_or_default();
+        for (k, v) in u
+            .query_pairs()
+            .chain(url::form_urlencoded::parse(fragment.as_bytes()))
+        {
+            if crate::secret::is_sensitive_param(&k) || crate::secret::shape::looks_secret(&v) {
                 sc.add(&v);
             }
         }
     }
-    if let Some(body) = &ev.request.body {
-        let text = String::from_utf8_lossy(body);
-        for (k, v) in url::form_urlencoded::parse(text.as_bytes()) {
-            if is_secret_key(&k) {
-                sc.add(&v);
+    if let Some(body) = &request.body {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(v) => add_json_secrets(&mut sc, &v),
+            Err(_) => {
+                let text = String::from_utf8_lossy(body);
+                for (k, v) in url::form_urlencoded::parse(text.as_bytes()) {
+                    if is_secret_key(&k) || crate::secret::shape::looks_secret(&v) {
+                        sc.add(&v);
+                    }
+                }
             }
         }
     }
     sc
+}
+
+fn add_json_secrets(sc: &mut Scrubber, v: &Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m {
+                match val {
+                    Value::String(s) if is_secret_key(k) => sc.add(s),
+                    other => add_json_secrets(sc, other),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| add_json_secrets(sc, x)),
+        Value::String(s) if crate::secret::shape::looks_secret(s) => sc.add(s),
+        _ => {}
+    }
 }
 
 fn token_view(ev: &Evidence, fps: &Fingerprints) -> Option<TokenView> {
@@ -288,10 +334,15 @@ fn token_view(ev: &Evidence, fps: &Fingerprints) -> Option<TokenView> {
     }
     if let Some(b) = &ev.basic {
         v.kind = "basic".into();
-        v.user = b
-            .user
-            .as_ref()
-            .map(|u| u.trim_end_matches(['\r', '\n']).to_string());
+        v.user = b.user.as_ref().map(|u| {
+            let u = u.trim_end_matches(['\r', '\n']);
+            // `-u sk_live_…:`: the "user name" is the API key.
+            if crate::secret::shape::basic_user_is_secret(u, b.password.as_deref()) {
+                fps.redact(u)
+            } else {
+                u.to_string()
+            }
+        });
     }
     Some(v)
 }
@@ -365,6 +416,8 @@ impl Report {
                 tls: x.tls.clone(),
             })
             .collect();
+        // Findings quote what servers said (bodies, headers): their text gets the text rules.
+        let findings: Vec<Finding> = findings.into_iter().map(redact_finding).collect();
         let summary = summary_line(ev, &findings, outcome);
         Report {
             version: SCHEMA_VERSION,
@@ -413,6 +466,15 @@ impl Report {
     pub fn scrub(&self, text: &str) -> String {
         self.scrubber.scrub(text)
     }
+}
+
+/// A finding's title and evidence through [`crate::secret::redact_text`].
+fn redact_finding(mut f: Finding) -> Finding {
+    f.title = crate::secret::redact_text(&f.title);
+    for e in &mut f.evidence {
+        e.text = crate::secret::redact_text(&e.text);
+    }
+    f
 }
 
 fn status_text(ev: &Evidence) -> String {

@@ -54,6 +54,8 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
         }
     };
     let mut spec = opts.into_request()?;
+    // From here on, none of the request's secrets is ever written, whatever prints it.
+    crate::out::guard_secrets(&authdoctor_core::report::scrubber_for_request(&spec));
     if args.curl.is_some() {
         spec.origin = authdoctor_core::model::InputOrigin::CurlLine;
     }
@@ -230,6 +232,7 @@ fn run_har(args: &CheckArgs, path: &str) -> Result<i32, CliError> {
     let rt = if args.replay { Some(runtime()?) } else { None };
     for i in picked {
         let mut spec = har.request(i);
+        crate::out::guard_secrets(&authdoctor_core::report::scrubber_for_request(&spec));
         let ev = match &rt {
             Some(rt) => {
                 if !spec.is_idempotent_safe() && !args.allow_replay {

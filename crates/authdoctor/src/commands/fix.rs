@@ -17,7 +17,7 @@
 //!    succeeded; otherwise the exit code of the answer it got.
 
 use super::check::live;
-use super::token::{ProfileArgs, endpoint_report, source, token_config};
+use super::token::{ProfileArgs, endpoint_report, source, token_config_and_profile};
 use crate::cli::{ColorChoice, Format};
 use crate::exit::{self, CliError};
 use crate::out::{out, outln};
@@ -25,6 +25,7 @@ use authdoctor_core::causes;
 use authdoctor_core::diagnosis::{Finding, Outcome};
 use authdoctor_core::evidence::Evidence;
 use authdoctor_core::model::{Header, RequestSpec};
+use authdoctor_core::outbound::{Gate, Trust};
 use authdoctor_core::report::{Report, human, json};
 use authdoctor_core::token::jwt::JwtAnalysis;
 use authdoctor_net::probes::ProbeOptions;
@@ -73,13 +74,15 @@ const NEW_TOKEN_CAUSES: &[&str] = &[
     "missing-credentials",
 ];
 
-fn same_site(a: &url::Url, b: &url::Url) -> bool {
-    let site = |u: &url::Url| {
-        let h = u.host_str().unwrap_or("").to_ascii_lowercase();
-        let labels: Vec<&str> = h.split('.').collect();
-        labels[labels.len().saturating_sub(2)..].join(".")
-    };
-    site(a) == site(b)
+/// The outbound gate for the user's request: its addressed origin and `--location-trusted`.
+fn gate(spec: &RequestSpec) -> Gate {
+    Gate::for_url(
+        &spec.url,
+        Trust {
+            location_trusted: spec.location_trusted,
+            named_hosts: Vec::new(),
+        },
+    )
 }
 
 /// Step 3: the actions the findings allow.
@@ -116,19 +119,13 @@ fn plan(ev: &Evidence, findings: &[Finding]) -> Vec<(String, Action)> {
                 .challenges
                 .first()
                 .map(|c| Action::UseScheme(c.scheme.clone())),
-            "redirect-dropped-credentials" => {
-                let first = url::Url::parse(&ev.request.url).ok();
-                let last = ev
-                    .exchanges
-                    .last()
-                    .and_then(|x| url::Url::parse(&x.url).ok());
-                match (first, last) {
-                    (Some(a), Some(b)) if b.scheme() == "https" && same_site(&a, &b) => {
-                        Some(Action::CallFinalUrl(b.to_string()))
-                    }
-                    _ => None,
-                }
-            }
+            // Planned whenever there is a final URL; `apply` asks the gate, so a refusal is
+            // reported with its reason instead of silently planning nothing.
+            "redirect-dropped-credentials" => ev
+                .exchanges
+                .last()
+                .and_then(|x| url::Url::parse(&x.url).ok())
+                .map(|b| Action::CallFinalUrl(b.to_string())),
             "cached-401" => Some(Action::BustCache),
             _ => None,
         };
@@ -209,15 +206,33 @@ async fn apply(
 ) -> Result<String, (String, Option<Report>)> {
     match action {
         Action::NewToken { add_scopes } => {
-            let host = url::Url::parse(&spec.url)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string));
-            let cfg = token_config(profile, host.as_deref()).map_err(|e| {
+            let target = url::Url::parse(&spec.url)
+                .map_err(|_| ("the request's URL is not valid".to_string(), None))?;
+            let host = target.host_str().map(str::to_string);
+            let (cfg, eff) = token_config_and_profile(profile, host.as_deref()).map_err(|e| {
                 (
                     format!("no profile to obtain a token with: {e} (pass --profile NAME)"),
                     None,
                 )
             })?;
+            // A profile's token goes only to the hosts it names, or wherever the user pointed
+            // it with --profile; never to a host a default profile does not know.
+            if !authdoctor_core::outbound::profile_token_may_go(
+                &target,
+                &eff.token_hosts(),
+                eff.named_by_flag(),
+            ) {
+                return Err((
+                    format!(
+                        "profile {} does not name {} (its api_base/hosts), and it was chosen by {}: its token is not sent there (pass --profile {} to send it)",
+                        cfg.profile,
+                        host.as_deref().unwrap_or("this host"),
+                        eff.chosen_by,
+                        cfg.profile
+                    ),
+                    None,
+                ));
+            }
             let mut scopes = cfg.scopes.clone();
             for s in add_scopes {
                 if !scopes.contains(s) {
@@ -272,6 +287,17 @@ async fn apply(
             ))
         }
         Action::CallFinalUrl(u) => {
+            let decision = gate(spec).decide_str(u, true);
+            if !decision.allows() {
+                return Err((
+                    format!(
+                        "the credential is not sent to {} ({}); call it yourself if you trust it, or pass --location-trusted",
+                        authdoctor_core::secret::redact_url(u),
+                        decision.reason()
+                    ),
+                    None,
+                ));
+            }
             spec.url = u.clone();
             Ok(format!(
                 "sent the request straight to {}",

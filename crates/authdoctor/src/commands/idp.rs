@@ -226,6 +226,7 @@ fn plan(a: &IdpArgs, spec: &RequestSpec) -> Result<Plan, CliError> {
         allow_http: a.allow_http_issuer,
         introspect,
         request_url: token.as_ref().map(|_| spec.url.clone()),
+        transport: spec.transport.clone(),
         ..Default::default()
     };
     ex.other_profiles.sort_by(|x, y| x.profile.cmp(&y.profile));
@@ -329,6 +330,6 @@ pub(crate) fn write_bundle(a: &IdpArgs, ev: &Evidence, report: &Report) -> Resul
         "report": report_json,
     });
     let text = serde_json::to_string_pretty(&bundle).unwrap_or_default();
-    std::fs::write(path, report.scrub(&text))
+    std::fs::write(path, crate::out::redact(&report.scrub(&text)))
         .map_err(|e| CliError::Io(format!("cannot write the bundle {path}: {e}")))
 }

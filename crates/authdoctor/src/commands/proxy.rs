@@ -5,7 +5,7 @@
 
 use super::token::{ProfileArgs, source, token_config};
 use crate::exit::{self, CliError};
-use authdoctor_tokens::proxy::{Stats, serve};
+use authdoctor_tokens::proxy::{ProxyPolicy, Stats, serve_with};
 use clap::Args;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -23,6 +23,16 @@ pub struct ProxyArgs {
     /// Listen on a non-loopback address (anyone who reaches it gets your token's access).
     #[arg(long)]
     pub allow_remote: bool,
+    /// Also answer requests whose Host is this name (loopback names are always answered;
+    /// others are refused against DNS rebinding). Repeatable.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// Let pages of this web origin (e.g. https://app.example) use the proxy. Repeatable.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Pass the upstream's Access-Control-Allow-* headers through (stripped by default).
+    #[arg(long)]
+    pub pass_cors: bool,
 }
 
 pub fn run(a: ProxyArgs) -> Result<i32, CliError> {
@@ -51,7 +61,7 @@ pub fn run(a: ProxyArgs) -> Result<i32, CliError> {
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .map_err(|e| CliError::Io(format!("cannot listen on {}: {e}", a.listen)))?;
-        anstream::eprintln!(
+        crate::out::errln!(
             "authdoctor proxy: http://{} → {} with profile {profile}'s token (Ctrl-C to stop)",
             listener
                 .local_addr()
@@ -59,13 +69,18 @@ pub fn run(a: ProxyArgs) -> Result<i32, CliError> {
                 .unwrap_or_default(),
             upstream
         );
-        serve(listener, upstream, src, st, async {
+        let policy = ProxyPolicy {
+            allowed_hosts: a.allow_host,
+            allowed_origins: a.allow_origin,
+            pass_cors: a.pass_cors,
+        };
+        serve_with(listener, upstream, src, st, policy, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
         .map_err(|e| CliError::Io(e.to_string()))
     })?;
-    anstream::eprintln!(
+    crate::out::errln!(
         "authdoctor proxy: {} requests, {} retried after a 401, {} still 401, {} proxy errors",
         stats.requests.load(Ordering::Relaxed),
         stats.retried.load(Ordering::Relaxed),

@@ -80,11 +80,21 @@ pub struct TokenShowArgs {
 
 /// The profile's token configuration.
 pub(crate) fn token_config(p: &ProfileArgs, host: Option<&str>) -> Result<TokenConfig, CliError> {
+    token_config_and_profile(p, host).map(|(c, _)| c)
+}
+
+/// [`token_config`] and the effective profile it came from (its hosts and how it was chosen
+/// decide where its tokens may be sent).
+pub(crate) fn token_config_and_profile(
+    p: &ProfileArgs,
+    host: Option<&str>,
+) -> Result<(TokenConfig, authdoctor_core::profile::Effective), CliError> {
     let layers = super::config::layers(p.config.as_deref())?;
     let eff = authdoctor_core::profile::resolve(&layers, p.profile.as_deref(), host)
         .map_err(|e| CliError::Usage(e.to_string()))?;
-    TokenConfig::from_profile(&eff, p.auth_method.as_deref(), p.key_file.as_deref())
-        .map_err(|e| CliError::Usage(e.to_string()))
+    let cfg = TokenConfig::from_profile(&eff, p.auth_method.as_deref(), p.key_file.as_deref())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok((cfg, eff))
 }
 
 pub(crate) fn http_client() -> Result<reqwest::Client, CliError> {
@@ -131,10 +141,10 @@ pub(crate) fn report_token_error(e: &TokenError, out: &OutputArgs) -> i32 {
                 outln!("{}", human::render(&report, false));
             }
         }
-        anstream::eprintln!("authdoctor: error: {e}");
+        crate::out::errln!("authdoctor: error: {e}");
         return exit::AUTH_FAILURE;
     }
-    anstream::eprintln!("authdoctor: error: {e}");
+    crate::out::errln!("authdoctor: error: {e}");
     match e {
         TokenError::Transport { .. } | TokenError::Discovery { .. } => exit::UNREACHABLE,
         _ => exit::USAGE,
@@ -173,7 +183,7 @@ fn get(a: TokenGetArgs) -> Result<i32, CliError> {
                 let rec = Recorder::new(http);
                 let t = if a.grant == GrantKind::Device {
                     grant::device(&rec, &cfg, &ep, |p| {
-                        anstream::eprintln!(
+                        crate::out::errln!(
                             "To sign in, open {} and enter the code {} (expires in {})",
                             p.verification_uri,
                             p.user_code,
@@ -188,9 +198,7 @@ fn get(a: TokenGetArgs) -> Result<i32, CliError> {
                         &ep,
                         a.redirect_port,
                         std::time::Duration::from_secs(300),
-                        |url| {
-                            anstream::eprintln!("Open this URL in a browser to sign in:\n  {url}")
-                        },
+                        |url| crate::out::errln!("Open this URL in a browser to sign in:\n  {url}"),
                     )
                     .await
                 };
@@ -205,17 +213,18 @@ fn get(a: TokenGetArgs) -> Result<i32, CliError> {
     match a.output.format {
         Format::Json => {
             let now = now_unix();
-            outln!(
-                "{}",
+            // The token is this command's output: the one write that is not redacted.
+            crate::out::write_secret(&format!(
+                "{}\n",
                 serde_json::json!({
                     "access_token": t.access_token, "token_type": t.token_type,
                     "expires_at": t.expires_at, "expires_in": t.remaining(now),
                     "scope": t.scope,
                 })
-            );
+            ));
         }
         // The token alone, so `$(authdoctor token get)` works.
-        Format::Human => outln!("{}", t.access_token),
+        Format::Human => crate::out::write_secret(&format!("{}\n", t.access_token)),
     }
     Ok(exit::OK)
 }
@@ -251,7 +260,7 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
         .load(&cfg.profile)
         .map_err(|e| CliError::Io(e.to_string()))?
     else {
-        anstream::eprintln!(
+        crate::out::errln!(
             "authdoctor: error: no cached token for profile {}: run `authdoctor token get --profile {}`",
             cfg.profile,
             cfg.profile

@@ -11,6 +11,8 @@
 //! carries a distinctive random marker (`secret-canary-…`) so leak tests can search for it.
 #![allow(dead_code)] // each test crate that includes this module uses a different subset
 
+pub mod recorder;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};

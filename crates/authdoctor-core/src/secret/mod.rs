@@ -6,6 +6,11 @@
 //! is the safety net that removes any known secret from finished output text before it leaves
 //! the process.
 
+pub mod shape;
+pub mod text;
+
+pub use text::{redact_shapes, redact_text};
+
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::fmt;
@@ -104,17 +109,15 @@ const CREDENTIAL_HEADERS: &[&str] = &[
     "x-xsrf-token",
 ];
 
-/// Is this header's value (wholly or partly) a secret?
+/// Is this header's value (wholly or partly) a secret? The listed carriers, and any name made
+/// of a carrier's words ([`shape::is_secret_name`]: `X-Authorization`, `Authentication`,
+/// `X-Auth-Key`, `Ocp-Apim-Subscription-Key`, `X-Access-Key`, …).
 pub fn is_sensitive_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
+    let n = name.trim().to_ascii_lowercase();
     CREDENTIAL_HEADERS.contains(&n.as_str())
-        || n == "cookie"
         || n == "set-cookie"
-        || n.contains("token")
-        || n.contains("secret")
-        || n.contains("api-key")
-        || n.contains("apikey")
-        || n.contains("password")
+        || n.ends_with("-key")
+        || shape::is_secret_name(&n)
 }
 
 /// A header value as it may be shown: schemes, cookie names and challenge text stay readable,
@@ -127,6 +130,10 @@ fn redact_header_value_with(name: &str, value: &str, fp: Fp) -> String {
     let n = name.to_ascii_lowercase();
     if n == "authorization" || n == "proxy-authorization" {
         return redact_authorization_with(value, fp);
+    }
+    // A redirect's target can carry a presigned signature, a session or an OAuth code.
+    if n == "location" || n == "content-location" {
+        return redact_url(value);
     }
     if n == "cookie" {
         return value
@@ -201,55 +208,112 @@ fn redact_params(params: &str, fp: Fp) -> String {
         .join(", ")
 }
 
-/// Query parameter names that carry credentials.
+/// Query parameter names that carry credentials ([`shape::is_secret_param_name`]).
 pub fn is_sensitive_param(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    matches!(
-        n.as_str(),
-        "access_token"
-            | "id_token"
-            | "refresh_token"
-            | "token"
-            | "api_key"
-            | "apikey"
-            | "key"
-            | "client_secret"
-            | "password"
-            | "sig"
-            | "signature"
-            | "x-amz-signature"
-            | "x-amz-security-token"
-            | "x-amz-credential"
-            | "code"
-            | "auth"
-    ) || n.contains("secret")
-        || n.contains("token")
-        || n.contains("password")
+    shape::is_secret_param_name(name)
 }
 
-/// A URL safe to print: userinfo password and credential-bearing query values redacted.
+/// One `k=v` pair of a query or fragment as it may be shown: a carrier's value, or a value
+/// shaped like a credential, redacted; a value that holds a URL or pairs of its own (a token
+/// nested in `redirect_uri` or `state`) redacted inside.
+fn redact_pair(k: &str, v: &str) -> String {
+    if v.contains("(sha256:") {
+        // Already redacted (text passes through here more than once).
+        return v.to_string();
+    }
+    if is_sensitive_param(k) || shape::looks_secret(v) {
+        if v.is_empty() {
+            return String::new();
+        }
+        return redact(v);
+    }
+    if v.contains("://") || v.contains('=') {
+        return text::redact_text(v);
+    }
+    v.to_string()
+}
+
+/// `a=1&b=2` with each pair through [`redact_pair`]; `None` when nothing changed.
+fn redact_pairs(s: &str) -> Option<String> {
+    let mut changed = false;
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(s.as_bytes())
+        .map(|(k, v)| {
+            let shown = redact_pair(&k, &v);
+            changed |= shown != v;
+            (k.into_owned(), shown)
+        })
+        .collect();
+    changed.then(|| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    })
+}
+
+/// A URL safe to print: userinfo password, credential-bearing query values (by name or by
+/// shape, nested ones too) and fragment credentials (`#access_token=…`, an OAuth `code`)
+/// redacted. Text that does not parse as a URL is shown through [`redact_text`]'s pair rules.
 pub fn redact_url(raw: &str) -> String {
+    redact_url_inner(raw, true)
+}
+
+/// [`redact_url`] for a URL found in text: the text is returned as it was when nothing in it
+/// is secret (no normalisation), so a second pass over output changes nothing.
+pub fn redact_url_in_text(raw: &str) -> String {
+    redact_url_inner(raw, false)
+}
+
+fn redact_url_inner(raw: &str, normalise: bool) -> String {
     let Ok(mut url) = url::Url::parse(raw) else {
-        return raw.to_string();
+        return redact_unparsed_url(raw);
     };
-    if let Some(pw) = url.password().map(str::to_owned) {
+    let mut changed = false;
+    if let Some(pw) = url.password().map(str::to_owned)
+        && !pw.contains("%28sha256%3A")
+        && !pw.contains("(sha256:")
+    {
         let _ = url.set_password(Some(&redact(&pw)));
+        changed = true;
     }
-    if url.query().is_some() {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if is_sensitive_param(&k) {
-                    redact(&v)
-                } else {
-                    v.into_owned()
-                };
-                (k.into_owned(), v)
-            })
-            .collect();
-        url.query_pairs_mut().clear().extend_pairs(pairs);
+    if let Some(q) = url.query().map(str::to_owned)
+        && let Some(shown) = redact_pairs(&q)
+    {
+        url.set_query(Some(&shown));
+        changed = true;
     }
-    url.to_string()
+    if let Some(f) = url.fragment().map(str::to_owned)
+        && f.contains('=')
+        && let Some(shown) = redact_pairs(&f)
+    {
+        url.set_fragment(Some(&shown));
+        changed = true;
+    }
+    if changed || normalise {
+        url.to_string()
+    } else {
+        raw.to_string()
+    }
+}
+
+/// An unparseable URL (a malformed IPv6 host, an empty host): no structure to rely on, so mask
+/// any userinfo and redact what follows the first `?` or `#` by its pairs.
+fn redact_unparsed_url(raw: &str) -> String {
+    let (head, tail) = match raw.find(['?', '#']) {
+        Some(i) => raw.split_at(i),
+        None => (raw, ""),
+    };
+    let head = match (head.find("://"), head.rfind('@')) {
+        (Some(s), Some(a)) if a > s + 3 => format!("{}****{}", &head[..s + 3], &head[a..]),
+        _ => head.to_string(),
+    };
+    if tail.is_empty() {
+        return head;
+    }
+    let sep = &tail[..1];
+    format!(
+        "{head}{sep}{}",
+        redact_pairs(&tail[1..]).unwrap_or_else(|| tail[1..].to_string())
+    )
 }
 
 /// A string that must never be shown whole. Debug and Display redact.
@@ -292,12 +356,27 @@ impl Scrubber {
 
     pub fn add(&mut self, secret: &str) {
         let s = secret.trim();
-        if s.chars().count() >= Self::MIN_LEN && !self.secrets.iter().any(|x| x == s) {
-            self.secrets.push(s.to_string());
+        if s.chars().count() < Self::MIN_LEN {
+            return;
         }
-        // The raw value too, when it differs only by whitespace (a trailing newline, say).
-        if secret != s && secret.chars().count() >= Self::MIN_LEN {
-            self.secrets.push(secret.to_string());
+        // The value as output may spell it: raw, JSON-escaped (a `"` or `\` in a password),
+        // percent-encoded (in a URL), and untrimmed (a trailing newline).
+        let json = serde_json::to_string(s).unwrap_or_default();
+        let json = json.trim_matches('"').to_string();
+        let pct: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+        for form in [s.to_string(), json, pct, secret.to_string()] {
+            if form.chars().count() >= Self::MIN_LEN && !self.secrets.contains(&form) {
+                self.secrets.push(form);
+            }
+        }
+    }
+
+    /// Every secret this scrubber knows (for another scrubber).
+    pub fn extend(&mut self, other: &Scrubber) {
+        for s in &other.secrets {
+            if !self.secrets.iter().any(|x| x == s) {
+                self.secrets.push(s.clone());
+            }
         }
     }
 

@@ -12,6 +12,9 @@
 pub mod causes;
 pub mod diagnosis;
 pub mod evidence;
+/// Fuzz harnesses shared by the cargo-fuzz targets in `fuzz/` and the corpus replay test.
+#[doc(hidden)]
+pub mod fuzz;
 pub mod http;
 pub mod idp;
 pub mod input;
@@ -23,6 +26,7 @@ pub mod profile;
 pub mod report;
 pub mod secret;
 pub mod sigv4;
+pub mod statement;
 pub mod time;
 pub mod token;
 pub mod vendor;

@@ -1,0 +1,732 @@
+//! One lexicon for every server's words: a text is normalised (camelCase and snake_case split,
+//! punctuation dropped, lowercase) and matched against word patterns per class. Patterns are
+//! general phrases of the trade ("expired", "not yet valid", "audience", "rate limit"), never
+//! one server's whole message. A pattern is a sequence of words; a word ending in `*` matches
+//! any word starting with it, and `?` matches any one word. When patterns of several classes
+//! match, the most specific class wins ([`Said::PRIORITY`]), except that the phrases in
+//! [`OVERRIDES`] settle the class by themselves (they say two things at once and mean one) and
+//! [`VETOES`] rule a class out where its word means something else.
+
+use super::Said;
+
+/// Phrases that settle the class by themselves ("invalid or expired" is not "expired").
+const OVERRIDES: &[(&str, Said)] = &[
+    ("csrf", Said::NotAuth),
+    ("xsrf", Said::NotAuth),
+    ("page expired", Said::NotAuth),
+    ("user agent", Said::NotAuth),
+    ("missing authentication token", Said::NotAuth),
+    ("not allowed with http", Said::NotAuth),
+    ("too many", Said::RateLimit),
+    ("invalid or expired", Said::Refused),
+    ("expired or invalid", Said::Refused),
+    ("invalid expired", Said::Refused),
+    ("expired or revoked", Said::Refused),
+    ("revoked or expired", Said::Refused),
+    ("missing or malformed", Said::Unreadable),
+    ("missing or invalid", Said::Refused),
+    ("no expiration", Said::Refused),
+    ("lifetime is invalid", Said::Refused),
+    ("missing exp", Said::Unreadable),
+    ("for any token type", Said::Refused),
+    ("expired or is not yet valid", Said::Expired),
+    ("session expired", Said::Expired),
+    // OAuth's "inactive" token (RFC 7662): in practice an expired one.
+    ("token is not active", Said::Expired),
+    ("request time too skewed", Said::Expired),
+    ("signature expired", Said::Expired),
+    ("credentials have expired", Said::AccountState),
+    ("credentials expired", Said::AccountState),
+    ("more attempt*", Said::Refused),
+    ("attempts remaining", Said::Refused),
+    ("access disabled", Said::Permission),
+    (
+        "access to this resource has been disabled",
+        Said::Permission,
+    ),
+    ("authentication requires", Said::Unreadable),
+    ("query string authentication", Said::Unreadable),
+    ("not in the form", Said::Unreadable),
+    ("exceeds maximum", Said::Refused),
+    ("not in future", Said::Expired),
+    ("not in the future", Said::Expired),
+    ("signature is required", Said::Unreadable),
+    ("must be less than", Said::Unreadable),
+];
+
+/// Classes ruled out for a text by a phrase in which their word means something else
+/// (`cluster scope` is not an OAuth scope; a key "not authorised" is a refused key).
+const VETOES: &[(Said, &[&str])] = &[
+    (
+        Said::Scope,
+        &["cluster scope", "namespace scope", "over scope"],
+    ),
+    (
+        Said::NoCredential,
+        &[
+            "missing ? claim",
+            "missing claim",
+            "claim missing",
+            "missing ? ? claim",
+        ],
+    ),
+    (Said::NotYetValid, &["expiration time"]),
+    (Said::AccountState, &["anonymous*"]),
+    (
+        Said::Permission,
+        &["key not authori*", "token not authori*"],
+    ),
+    (Said::Signature, &["malformed", "segments"]),
+    (
+        Said::AccountState,
+        &["token is not active", "jwt not active"],
+    ),
+];
+
+/// Texts that say nothing beyond the status: a status's own words, stock error pages.
+const BOILERPLATE: &[&str] = &[
+    "unauthorized",
+    "unauthorised",
+    "forbidden",
+    "unauthorized access",
+    "access forbidden",
+    "authorization required",
+    "401",
+    "403",
+    "401 unauthorized",
+    "403 forbidden",
+    "401 authorization required",
+    "407 proxy authentication required",
+    "proxy authentication required",
+    "not found",
+    "404 not found",
+    "bad request",
+    "400 bad request",
+    "error",
+    "an error occurred",
+    "unauthorized error unauthorized",
+    "http 401",
+    "http 403",
+];
+
+/// Stock sentences servers send with every 401 (their first words).
+const BOILERPLATE_PREFIXES: &[&str] = &[
+    " this server could not verify that you ",
+    " the server could not verify that you ",
+    " server failed to authenticate the request ",
+];
+
+/// Does this text say nothing beyond its status? (A code that is only a status's name,
+/// `ForbiddenException`, `UNAUTHORIZED_ERROR`, counts too.)
+pub fn is_boilerplate(text: &str) -> bool {
+    let n = normalise(text);
+    let t = n.trim();
+    let t = t
+        .strip_suffix(" exception")
+        .or_else(|| t.strip_suffix(" error"))
+        .unwrap_or(t);
+    BOILERPLATE.contains(&t) || BOILERPLATE_PREFIXES.iter().any(|p| n.starts_with(p))
+}
+
+/// Per class, the phrases that say it.
+const RULES: &[(Said, &[&str])] = &[
+    (
+        Said::RateLimit,
+        &[
+            "rate limit*",
+            "ratelimit*",
+            "too many requests",
+            "too many attempts",
+            "throttl*",
+            "quota*",
+            "slow down",
+            "slowdown",
+            "limit exceeded",
+            "limitexceeded*",
+            "request limit",
+            "daily limit",
+            "usage limit",
+            "overloaded",
+            "rate exceeded",
+            "secondary rate",
+            "abuse*",
+            "please wait",
+            "try again in",
+            "try again later",
+            "temporarily unavailable",
+        ],
+    ),
+    (
+        Said::NotAuth,
+        &[
+            "captcha*",
+            "no such",
+            "route not found",
+            "page not found",
+            "host header",
+            "origin mismatch",
+            "invalid origin",
+            "cors",
+            "method ? not allowed",
+            "unprocessable*",
+            "using this protocol",
+            "https required",
+            "requires https",
+            "does not exist in this",
+            "method not allowed",
+            "user agent",
+            "host not permitted",
+            "validation error",
+            "invalid request body",
+            "unsupported media type",
+            "no route",
+            "route not found",
+            "unknown route",
+            "website redirect",
+        ],
+    ),
+    (
+        Said::Mfa,
+        &[
+            "mfa*",
+            "multi factor",
+            "multifactor",
+            "two factor",
+            "2fa",
+            "otp",
+            "one time password",
+            "step up",
+            "fresh token*",
+            "fresh login",
+            "reauthenticat*",
+            "re authenticat*",
+            "password confirmation",
+            "confirm your password",
+            "insufficient user authentication",
+            "authentication level",
+            "second factor",
+            "acr values",
+        ],
+    ),
+    (
+        Said::Ip,
+        &[
+            "ip address*",
+            "ip allow*",
+            "ip restriction*",
+            "ip not allowed",
+            "ip is not allowed",
+            "your ip",
+            "this ip",
+            "source ip",
+            "sourceip",
+            "ip range",
+            "allowlist*",
+            "allow list",
+            "whitelist*",
+            "not allowed from",
+            "geo*",
+            "country",
+            "client address",
+            "ip denied",
+            "ip blocked",
+        ],
+    ),
+    (
+        Said::AccountState,
+        &[
+            "disabled",
+            "locked",
+            "lockout",
+            "suspended",
+            "not confirmed",
+            "unconfirmed",
+            "not verified",
+            "unverified",
+            "confirm your email",
+            "confirm your account",
+            "email address before",
+            "account is inactive",
+            "user is inactive",
+            "inactive account",
+            "inactive user",
+            "account is not active",
+            "user is not active",
+            "user not active",
+            "deactivated",
+            "banned",
+            "blocked user",
+            "account blocked",
+            "password expired",
+            "password has expired",
+            "password must be changed",
+            "must change",
+            "change your password",
+            "not activated",
+            "account expired",
+            "user expired",
+            "pending approval",
+            "not fully set up",
+            "account inactive",
+            "is inactive",
+            "user inactive",
+        ],
+    ),
+    (
+        Said::TokenType,
+        &[
+            "wrong type",
+            "wrong token type",
+            "token type",
+            "invalid type",
+            "only access token*",
+            "only non refresh",
+            "non refresh token*",
+            "refresh token* are not",
+            "refresh token not allowed",
+            "refresh token cannot",
+            "not an access token",
+            "id token is not",
+            "id tokens are not",
+            "id token not allowed",
+            "token use",
+            "typ",
+            "token kind",
+            "only refresh token*",
+            "expected access token",
+        ],
+    ),
+    (
+        Said::Audience,
+        &[
+            "audience*",
+            "aud",
+            "aud claim",
+            "resource indicator",
+            "invalid resource",
+            "resource principal",
+            "intended for",
+            "invalid target",
+        ],
+    ),
+    (
+        Said::Issuer,
+        &[
+            "issuer*",
+            "iss",
+            "iss claim",
+            "untrusted issuer",
+            "issued by",
+        ],
+    ),
+    (
+        Said::NotYetValid,
+        &[
+            "not yet valid",
+            "not valid yet",
+            "not active",
+            "nbf",
+            "not before",
+            "before issued",
+            "used before",
+            "immature*",
+            "in the future",
+            "from the future",
+            "iat",
+            "jwt not active",
+            "future",
+            "not valid before",
+        ],
+    ),
+    (
+        Said::Expired,
+        &[
+            "expired",
+            "expir*",
+            "exp",
+            "exp claim",
+            "too old",
+            "no longer valid",
+            "out of date",
+            "timed out",
+            "lifetime",
+            "stale",
+            "max age",
+        ],
+    ),
+    (
+        Said::Signature,
+        &[
+            "signature*",
+            "invalid sig",
+            "sig",
+            "signing*",
+            "verify signature",
+            "jwt verification",
+            "kid",
+            "key not found",
+            "key was not found",
+            "no matching key",
+            "applicable key",
+            "suitable key",
+            "key type",
+            "unknown key",
+            "alg",
+            "algorithm*",
+            "cryptographic*",
+        ],
+    ),
+    (
+        Said::Scope,
+        &[
+            "scope*",
+            "insufficient scope",
+            "insufficientscope",
+            "required scope*",
+            "missing scope*",
+            "not enough permissions",
+            "missing required role",
+            "required role",
+            "insufficient permissions for this token",
+            "abilit*",
+            "not granted",
+            "accessible by integration",
+            "using this resource type",
+            "using this service",
+        ],
+    ),
+    (
+        Said::Unreadable,
+        &[
+            "malformed",
+            "badly formed",
+            "bad format",
+            "invalid format",
+            "wrong format",
+            "format is",
+            "not enough segments",
+            "number of segments",
+            "segments",
+            "padding",
+            "parts",
+            "multiple",
+            "duplicate*",
+            "unrecogni*",
+            "correct format",
+            "compact",
+            "parse*",
+            "unparseable",
+            "could not decode",
+            "decod*",
+            "invalid character*",
+            "invalid json",
+            "invalid base64",
+            "base64*",
+            "bad authorization header",
+            "invalid authorization header",
+            "invalid header",
+            "invalid ? header",
+            "empty jwt",
+            "invalid token header",
+            "header is invalid",
+            "invalid request",
+            "bad request header",
+            "bad scheme",
+            "invalid scheme",
+            "unsupported scheme",
+            "unsupported authorization type",
+            "credentials bad scheme",
+            "credentials bad format",
+            "bearer type",
+            "missing bearer",
+            "type in authorization header",
+            "should not contain",
+            "invalid compact",
+            "not a jwt",
+            "not a valid jwt",
+            "token is not a jwt",
+            "bad authorization",
+            "invalid authorization",
+            "unrecognized authorization",
+        ],
+    ),
+    (
+        Said::NoCredential,
+        &[
+            "not authenticated",
+            "unauthenticated",
+            "no credential*",
+            "credentials were not provided",
+            "not provided",
+            "no token",
+            "no bearer",
+            "no authorization",
+            "no api key",
+            "no auth",
+            "missing token",
+            "missing api key",
+            "missing authorization",
+            "missing credential*",
+            "missing authentication",
+            "missing access token",
+            "missing jwt",
+            "missing key",
+            "missing header",
+            "missing cookie",
+            "token missing",
+            "is missing",
+            "was not found",
+            "not found in request",
+            "were not found",
+            "not present",
+            "is empty",
+            "empty token",
+            "authentication required",
+            "authentication is required",
+            "requires authentication",
+            "authorization required",
+            "authorization is required",
+            "token required",
+            "token is required",
+            "login required",
+            "credentials required",
+            "credentials are required",
+            "key required",
+            "need to sign in",
+            "must be authenticated",
+            "must be logged in",
+            "please log in",
+            "please login",
+            "please sign in",
+            "anonymous*",
+            "please authenticate",
+            "unregistered",
+            "missing parameter",
+            "field missing",
+            "header missing",
+            "credentials missing",
+            "was missing",
+            "required",
+            "no required",
+            "requires a valid",
+            "not authed",
+            "full authentication",
+            "no authentication",
+            "no session",
+            "not logged in",
+            "token not found",
+            "no key",
+        ],
+    ),
+    (
+        Said::Permission,
+        &[
+            "permission*",
+            "not authorized",
+            "not authorised",
+            "unauthorized for",
+            "not allowed",
+            "forbidden",
+            "access denied",
+            "accessdenied",
+            "access is denied",
+            "insufficient privilege*",
+            "insufficient access",
+            "not permitted",
+            "authorization failed",
+            "authorizationfailed",
+            "authorization permission mismatch",
+            "does not have access",
+            "do not have access",
+            "no access",
+            "cannot",
+            "can not",
+            "rbac",
+            "denied",
+            "administrator*",
+            "admin only",
+            "admin access",
+            "admin rights",
+            "admin privileges",
+            "not an admin",
+            "server admin",
+            "lack*",
+            "does not have authorization",
+            "not have authorization",
+            "action is unauthorized",
+            "not a member",
+            "not accessible",
+            "requires role",
+            "policy",
+            "prohibited",
+            "restricted",
+        ],
+    ),
+    (
+        Said::Refused,
+        &[
+            "invalid*",
+            "unauthorized",
+            "unauthorised",
+            "bad credentials",
+            "incorrect",
+            "wrong",
+            "revoked",
+            "not valid",
+            "rejected",
+            "failed",
+            "failure",
+            "unknown",
+            "not recognized",
+            "not recognised",
+            "does not exist",
+            "blacklist*",
+            "blocklist*",
+            "bad token",
+            "bad key",
+            "mismatch",
+            "not match",
+            "does not match",
+            "authentication error",
+            "authentication failed",
+            "not authorized to access this resource",
+            "no valid",
+            "could not be authenticated",
+            "inactive",
+            "untrusted",
+            "unable to authenticate",
+            "illegal",
+            "not accepted",
+            "auth error",
+            "access token is",
+            "bad api key",
+            "credentials",
+            "claim*",
+            "certificate error",
+            "user not found",
+            "not found",
+            "key not authori*",
+        ],
+    ),
+];
+
+/// Lowercase words separated by single spaces, padded with a space on each side: camelCase
+/// and acronyms split (`JWTExpired` → `jwt expired`), `_`, `-`, `.`, `:` and quotes dropped.
+pub fn normalise(text: &str) -> String {
+    let chars: Vec<char> = text.chars().take(600).collect();
+    let mut out = String::with_capacity(chars.len() + 8);
+    out.push(' ');
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_alphanumeric() {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1).copied();
+            let boundary = c.is_uppercase()
+                && prev.is_some_and(|p| {
+                    p.is_lowercase() || (p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()))
+                });
+            if boundary && !out.ends_with(' ') {
+                out.push(' ');
+            }
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+    out
+}
+
+/// Does the normalised text contain this pattern? Words match whole; `word*` matches a word's
+/// start; `?` matches any one word.
+pub fn matches(norm: &str, pattern: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return norm.contains(&format!(" {pattern} "));
+    }
+    let words: Vec<&str> = norm.split_whitespace().collect();
+    let pat: Vec<&str> = pattern.split_whitespace().collect();
+    if pat.is_empty() || words.len() < pat.len() {
+        return false;
+    }
+    (0..=words.len() - pat.len()).any(|i| {
+        pat.iter()
+            .zip(&words[i..])
+            .all(|(p, w)| match p.strip_suffix('*') {
+                _ if *p == "?" => true,
+                Some(prefix) => w.starts_with(prefix),
+                None => p == w,
+            })
+    })
+}
+
+/// The class a text says, if any.
+pub fn classify(text: &str) -> Option<Said> {
+    let n = normalise(text);
+    if n.trim().is_empty() {
+        return None;
+    }
+    if let Some((_, s)) = OVERRIDES.iter().find(|(p, _)| matches(&n, p)) {
+        return Some(*s);
+    }
+    let vetoed = |said: Said| {
+        VETOES
+            .iter()
+            .any(|(s, pats)| *s == said && pats.iter().any(|p| matches(&n, p)))
+    };
+    Said::PRIORITY.iter().copied().find(|said| {
+        !vetoed(*said)
+            && RULES
+                .iter()
+                .filter(|(s, _)| s == said)
+                .any(|(_, pats)| pats.iter().any(|p| matches(&n, p)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_cases_and_punctuation() {
+        assert_eq!(normalise("JWTExpired"), " jwt expired ");
+        assert_eq!(normalise("token_expired"), " token expired ");
+        assert_eq!(
+            normalise("InvalidAuthenticationToken"),
+            " invalid authentication token "
+        );
+        assert_eq!(normalise("\"exp\" claim"), " exp claim ");
+    }
+
+    #[test]
+    fn classifies_the_trade_phrases() {
+        let cases = [
+            ("jwt expired", Said::Expired),
+            ("Token has expired", Said::Expired),
+            ("jwt not active", Said::NotYetValid),
+            ("The token is not yet valid", Said::NotYetValid),
+            ("jwt audience invalid. expected: api", Said::Audience),
+            ("The iss claim is not valid", Said::Issuer),
+            ("invalid signature", Said::Signature),
+            ("Token has wrong type", Said::TokenType),
+            ("insufficient_scope", Said::Scope),
+            (
+                "You do not have permission to perform this action.",
+                Said::Permission,
+            ),
+            ("Not authenticated", Said::NoCredential),
+            ("No authorization token was found", Said::NoCredential),
+            ("jwt malformed", Said::Unreadable),
+            ("Bad credentials", Said::Refused),
+            ("Token is invalid or expired", Said::Refused),
+            ("API rate limit exceeded", Said::RateLimit),
+            ("CSRF Failed: CSRF token missing.", Said::NotAuth),
+            ("Your account is locked.", Said::AccountState),
+            ("Your IP address is not allowed", Said::Ip),
+        ];
+        for (t, want) in cases {
+            assert_eq!(classify(t), Some(want), "{t}");
+        }
+        assert_eq!(classify("hello"), None);
+    }
+}

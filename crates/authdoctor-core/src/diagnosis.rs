@@ -41,6 +41,16 @@ pub enum Effort {
     Hard,
 }
 
+/// How much one observation counts for or against a cause (see `causes::consistency`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weight {
+    Weak,
+    Strong,
+    /// Settles it: a cause with decisive evidence against it ranks below every cause without.
+    Decisive,
+}
+
 /// One piece of evidence behind a finding: a sentence for people and fields for scripts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvidenceItem {
@@ -49,6 +59,9 @@ pub struct EvidenceItem {
     pub source: String,
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub fields: Map<String, Value>,
+    /// Set on observations the cause's consistency table weighs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
 }
 
 /// A way to fix the cause. `automatic` says whether `authdoctor check --fix` can apply it.
@@ -98,6 +111,8 @@ pub struct Finding {
     pub likelihood: Likelihood,
     pub score: u8,
     pub evidence: Vec<EvidenceItem>,
+    /// Observations that contradict this cause, each with its weight.
+    pub against: Vec<EvidenceItem>,
     pub fixes: Vec<Fix>,
 }
 
@@ -110,6 +125,7 @@ impl Finding {
             likelihood: Likelihood::from_score(score),
             score,
             evidence: Vec::new(),
+            against: Vec::new(),
             fixes: Vec::new(),
         }
     }
@@ -119,8 +135,16 @@ impl Finding {
             text: text.into(),
             source: source.to_string(),
             fields: Map::new(),
+            weight: None,
         });
         self
+    }
+
+    /// Is there decisive evidence against this cause?
+    pub fn decisively_contradicted(&self) -> bool {
+        self.against
+            .iter()
+            .any(|e| e.weight == Some(Weight::Decisive))
     }
 
     /// Evidence with structured fields (`fields` must be a JSON object; anything else is dropped).
@@ -132,6 +156,7 @@ impl Finding {
                 Value::Object(m) => m,
                 _ => Map::new(),
             },
+            weight: None,
         });
         self
     }
@@ -174,9 +199,10 @@ impl Outcome {
     }
 }
 
-/// Rank findings: highest score first; equal scores keep catalogue order (the sort is stable).
+/// Rank findings: every finding without decisive evidence against it before every finding
+/// with; within each, highest score first; equal scores keep catalogue order (stable sort).
 pub fn rank(mut findings: Vec<Finding>) -> Vec<Finding> {
-    findings.sort_by_key(|f| std::cmp::Reverse(f.score));
+    findings.sort_by_key(|f| (f.decisively_contradicted(), std::cmp::Reverse(f.score)));
     findings
 }
 

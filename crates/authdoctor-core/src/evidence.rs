@@ -64,6 +64,8 @@ pub struct Evidence {
     pub vendor: Vec<crate::vendor::VendorMatch>,
     /// The credential's provider and kind, recognised by its format.
     pub key_format: Option<crate::vendor::KeyFormat>,
+    /// What the final answer says went wrong, read from everywhere servers say it.
+    pub statement: Option<crate::statement::Statement>,
 
     // Differential probes (issue 5), filled by the CLI with the `with_*` builders.
     /// Every probe that ran, in a fixed order.
@@ -152,9 +154,11 @@ impl Evidence {
             )
             .chain(query_keys)
             .find_map(|c| crate::vendor::key_format(&c));
+        let statement = last.and_then(crate::statement::read);
         Evidence {
             vendor,
             key_format,
+            statement,
             request,
             exchanges,
             proxy,
@@ -290,12 +294,35 @@ impl Evidence {
             .unwrap_or_default()
     }
 
-    /// Does the original request carry any credential at all?
+    /// Does the original request carry any credential at all? Headers (Authorization, API-key
+    /// headers, cookies), token parameters in the URL, or credential fields of a form or JSON
+    /// body (a token request's `client_secret`, `password`, `refresh_token`, `assertion`).
     pub fn has_any_credential(&self) -> bool {
         self.authorization.is_some()
             || self.request.headers.has("cookie")
             || !self.api_key_headers().is_empty()
             || !self.query_credentials().is_empty()
+            || self.body_credential()
+    }
+
+    fn body_credential(&self) -> bool {
+        const FIELDS: &[&str] = &[
+            "client_secret",
+            "password",
+            "refresh_token",
+            "client_assertion",
+            "assertion",
+            "code",
+            "device_code",
+            "subject_token",
+        ];
+        let Some(body) = &self.request.body else {
+            return false;
+        };
+        if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(body) {
+            return m.keys().any(|k| FIELDS.contains(&k.as_str()));
+        }
+        url::form_urlencoded::parse(body).any(|(k, _)| FIELDS.contains(&k.as_ref()))
     }
 
     /// The time to judge time-based claims by: the server's clock when we have it (that is

@@ -288,6 +288,9 @@ pub struct ProbeResult {
     /// verdict)? `None` when that does not apply or is unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub differs: Option<bool>,
+    /// What the probe's answer said went wrong (see [`crate::statement`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<crate::statement::Statement>,
     /// One line: what came back and what it shows.
     pub verdict: String,
     pub elapsed_ms: f64,
@@ -304,6 +307,7 @@ impl ProbeResult {
             status: None,
             headers: Vec::new(),
             differs: None,
+            statement: None,
             verdict: String::new(),
             elapsed_ms: 0.0,
             error: None,

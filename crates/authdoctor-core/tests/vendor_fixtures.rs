@@ -34,14 +34,24 @@ fn headers(v: Option<&Value>) -> Vec<Header> {
 }
 
 fn build(url: &str, status: u16, req: Vec<Header>, resp: Vec<Header>, body: Vec<u8>) -> Evidence {
+    // A token or login endpoint is asked with a POST carrying the credentials, as every real
+    // token or login request does.
+    let token_request = ["/token", "/authn", "/login"]
+        .iter()
+        .any(|p| url.contains(p));
+    let method = if token_request { "POST" } else { "GET" };
     let r = RequestSpec {
-        method: "GET".into(),
+        method: method.into(),
         url: url.into(),
         headers: req.clone(),
+        body: token_request.then(|| {
+            b"grant_type=client_credentials&client_id=app&client_secret=fixture-secret&password=fixture-pw"
+                .to_vec()
+        }),
         ..Default::default()
     };
     let x = Exchange {
-        method: "GET".into(),
+        method: method.into(),
         url: url.into(),
         request_headers: req,
         status,
@@ -495,10 +505,12 @@ fn recorded_github_exchanges() {
             403,
             "forbidden-not-unauthenticated",
         ),
+        // An unauthenticated request over GitHub's anonymous rate limit: a 403 to a request
+        // without any credential; sending a token is the fix (and raises the limit).
         (
             "SpecificExceptions.testRateLimitExceeded.txt",
             403,
-            "forbidden-not-unauthenticated",
+            "missing-credentials",
         ),
         (
             "Workflow.testDisabledWhenAlreadyDisabled.txt",

@@ -38,6 +38,9 @@ pub mod axum;
 pub mod claims;
 pub mod error;
 pub mod future;
+/// Fuzz harness shared by the cargo-fuzz `guard` target in `fuzz/` and the corpus replay test.
+#[doc(hidden)]
+pub mod fuzz;
 pub mod jwk;
 mod jwks;
 pub mod jws;

@@ -385,6 +385,7 @@ async fn http_probe(
     };
     if let Some(x) = &last {
         result.status = Some(x.status);
+        result.statement = authdoctor_core::statement::read(x);
         result.headers = x
             .headers
             .iter()
@@ -399,8 +400,9 @@ async fn http_probe(
     }
 }
 
-/// What makes two answers "the same": the status and the challenges.
-fn same_answer(a: &Exchange, b: &Exchange) -> bool {
+/// How two answers differ in what matters — the status, the challenges and what the body says
+/// went wrong (not raw bytes, which carry timestamps and ids); `None` when they agree.
+fn difference(a: &Exchange, b: &Exchange) -> Option<String> {
     let norm = |x: &Exchange| {
         x.headers
             .all("www-authenticate")
@@ -408,7 +410,26 @@ fn same_answer(a: &Exchange, b: &Exchange) -> bool {
             .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect::<Vec<_>>()
     };
-    a.status == b.status && norm(a) == norm(b)
+    if a.status != b.status {
+        return Some(format!("status {} vs {}", a.status, b.status));
+    }
+    if norm(a) != norm(b) {
+        return Some("the challenge differs".into());
+    }
+    let (sa, sb) = (
+        authdoctor_core::statement::read(a),
+        authdoctor_core::statement::read(b),
+    );
+    match (&sa, &sb) {
+        (Some(x), Some(y)) if x.said != y.said => Some(format!(
+            "the server says {:?} ({}) here and {:?} ({}) there",
+            x.words,
+            x.said.name(),
+            y.words,
+            y.said.name()
+        )),
+        _ => None,
+    }
 }
 
 fn no_answer(r: &mut ProbeResult) {
@@ -422,18 +443,16 @@ fn judge_without(p: HttpProbe, main: Option<&Exchange>) -> ProbeResult {
     let mut r = p.result;
     match (&p.last, main) {
         (Some(x), Some(m)) => {
-            let same = same_answer(x, m);
-            r.differs = Some(!same);
-            r.verdict = if same {
-                format!(
+            let diff = difference(x, m);
+            r.differs = Some(diff.is_some());
+            r.verdict = match diff {
+                None => format!(
                     "the same answer ({}) without the credential: it is not reaching, or not being read by, the origin",
                     x.status
-                )
-            } else {
-                format!(
-                    "a different answer without the credential ({} vs {}): the origin reads the credential you sent",
-                    x.status, m.status
-                )
+                ),
+                Some(d) => format!(
+                    "a different answer without the credential ({d}): the origin reads the credential you sent"
+                ),
             };
         }
         (Some(x), None) => {
@@ -453,18 +472,17 @@ fn judge_direct(
     let mut r = p.result;
     match (&p.last, main) {
         (Some(x), Some(m)) => {
-            let same = same_answer(x, m);
-            r.differs = Some(!same);
-            r.verdict = if same {
-                format!(
+            let diff = difference(x, m);
+            r.differs = Some(diff.is_some());
+            r.verdict = match diff {
+                None => format!(
                     "the same answer ({}) without the proxy: the proxy is not what changes it",
                     x.status
-                )
-            } else {
-                format!(
-                    "without the proxy the answer is {}, through it {}: the proxy changes the answer",
+                ),
+                Some(d) => format!(
+                    "without the proxy the answer is {}, through it {} ({d}): the proxy changes the answer",
                     x.status, m.status
-                )
+                ),
             };
         }
         (Some(x), None) => {
@@ -494,18 +512,17 @@ fn judge_cache(p: HttpProbe, main: Option<&Exchange>) -> ProbeResult {
     let mut r = p.result;
     match (&p.last, main) {
         (Some(x), Some(m)) => {
-            let same = same_answer(x, m);
-            r.differs = Some(!same);
-            r.verdict = if same {
-                format!(
+            let diff = difference(x, m);
+            r.differs = Some(diff.is_some());
+            r.verdict = match diff {
+                None => format!(
                     "past any cache the origin gives the same answer ({}): not a cache problem",
                     x.status
-                )
-            } else {
-                format!(
-                    "past the cache the answer is {} (the one you got: {}): the first answer came from a cache",
+                ),
+                Some(d) => format!(
+                    "past the cache the answer is {} (the one you got: {}; {d}): the first answer came from a cache",
                     x.status, m.status
-                )
+                ),
             };
         }
         (Some(x), None) => r.verdict = format!("answered {}", x.status),

@@ -6,11 +6,13 @@
 //! [`Finding`]. The id is the file name with `-` for `_`, and it is a public contract: never
 //! rename one. Adding a cause = adding a file and one line in [`CATALOGUE`].
 
+pub mod consistency;
 pub mod header;
 pub mod idp;
 pub mod server;
 pub mod session;
 pub mod sigv4;
+mod statement;
 pub mod token;
 pub mod transport;
 
@@ -25,6 +27,8 @@ pub struct Cause {
     /// Layer at fault: header, token, server, transport, session.
     pub family: &'static str,
     pub check: fn(&Evidence) -> Option<Finding>,
+    /// Preconditions, supporting and contradicting observations, as data beside the rule.
+    pub profile: &'static consistency::Profile,
 }
 
 macro_rules! cause {
@@ -33,6 +37,7 @@ macro_rules! cause {
             id: $family::$file::ID,
             family: stringify!($family),
             check: $family::$file::check,
+            profile: &$family::$file::PROFILE,
         }
     };
 }
@@ -80,11 +85,20 @@ pub static PLANNED: &[(&str, &str)] = &[(
     "The credential was sent where the API does not read it",
 )];
 
-/// Run every rule, fold in what vendor knowledge says, and rank, most likely first.
+/// Run every rule, fold in what vendor knowledge and the server's statement say, weigh each
+/// finding by its cause's consistency table, and rank, most likely first.
 pub fn diagnose(ev: &Evidence) -> Vec<Finding> {
     let mut findings: Vec<Finding> = CATALOGUE.iter().filter_map(|c| (c.check)(ev)).collect();
     merge_vendor(ev, &mut findings);
-    rank(findings)
+    statement::merge(ev, &mut findings);
+    let weighed = findings
+        .into_iter()
+        .filter_map(|f| match CATALOGUE.iter().find(|c| c.id == f.id) {
+            Some(c) => consistency::weigh(ev, c.profile, f),
+            None => Some(f),
+        })
+        .collect();
+    rank(weighed)
 }
 
 /// A vendor entry confirms a rule's finding (adding the vendor's words and fix, and raising
@@ -110,6 +124,7 @@ fn merge_vendor(ev: &Evidence, findings: &mut Vec<Finding>) {
                     text,
                     source,
                     fields: Default::default(),
+                    weight: None,
                 });
                 f.fixes.insert(0, fix);
                 if m.score > f.score {

@@ -117,6 +117,19 @@ fn finding(out: &mut String, p: &Painter, n: usize, f: &Finding) {
     for e in &f.evidence {
         let _ = writeln!(out, "     {} {}", p.dim("·"), e.text);
     }
+    for e in &f.against {
+        let weight = e
+            .weight
+            .map(|w| format!("{w:?}").to_lowercase())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "     {} {} {}",
+            p.dim("✗ against:"),
+            e.text,
+            p.dim(&format!("({weight})"))
+        );
+    }
     for fix in &f.fixes {
         let auto = if fix.automatic {
             ", automatic with --fix"

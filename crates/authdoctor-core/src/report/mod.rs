@@ -113,6 +113,9 @@ pub struct Report {
     pub token: Option<TokenView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock: Option<ClockView>,
+    /// What the server's answer says went wrong, read from its challenge, body and headers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<crate::statement::Statement>,
     pub findings: Vec<Finding>,
     /// Differential probes (issue 5): each one, what it changed and what came back; URLs and
     /// headers redacted.
@@ -378,10 +381,20 @@ impl Report {
         if outcome == Outcome::Ok && ev.is_auth_failure() {
             // The status says success but the body says authentication failed (Slack's 200).
             outcome = Outcome::Unauthorized;
-        } else if outcome == Outcome::Error && findings.first().is_some_and(|f| f.score >= 40) {
-            // A 400 from a token endpoint (`invalid_client`, AADSTS…) or a TLS layer's 400
-            // (no client certificate) is an authentication failure with a diagnosis.
-            outcome = Outcome::Unauthorized;
+        } else if outcome == Outcome::Error && (400..500).contains(&last_status) {
+            // Any 4xx is an authentication failure when it says so: its statement is about
+            // the credential (an OAuth error in a 400, a 422 "Signature verification failed"),
+            // the request without credentials is challenged, or a cause was found (a token
+            // endpoint's `invalid_client`, a TLS layer's 400 for a missing certificate).
+            let said = ev.statement.as_ref().is_some_and(|s| {
+                s.strength == crate::statement::Strength::Explicit && s.said.is_auth()
+            });
+            let challenged = ev
+                .probe("without-credentials")
+                .is_some_and(|p| p.status == Some(401) || p.headers.has("www-authenticate"));
+            if said || challenged || findings.first().is_some_and(|f| f.score >= 40) {
+                outcome = Outcome::Unauthorized;
+            }
         }
         // The same token shows in the request, each hop and the token view: hash it once.
         let fps = Fingerprints::default();
@@ -431,6 +444,10 @@ impl Report {
                 server: c.date,
                 offset_seconds: c.offset(),
             }),
+            statement: ev.statement.clone().map(|mut s| {
+                s.words = crate::secret::redact_text(&s.words);
+                s
+            }),
             findings,
             probes: ev
                 .probes
@@ -471,7 +488,7 @@ impl Report {
 /// A finding's title and evidence through [`crate::secret::redact_text`].
 fn redact_finding(mut f: Finding) -> Finding {
     f.title = crate::secret::redact_text(&f.title);
-    for e in &mut f.evidence {
+    for e in f.evidence.iter_mut().chain(f.against.iter_mut()) {
         e.text = crate::secret::redact_text(&e.text);
     }
     f

@@ -270,8 +270,12 @@ fn tag_texts(body: &str, tag: &str) -> Vec<String> {
         let Some(end) = lower[after..].find(&close).map(|e| e + after) else {
             break;
         };
+        // A container (`<Error><Code>…</Code><Message>…</Message></Error>`) is read through
+        // its children, not as one run-on text.
+        let inner = &lower[after..end];
+        let container = inner.contains("</");
         let t = strip_tags(&body[after..end]);
-        if !t.trim().is_empty() {
+        if !container && !t.trim().is_empty() {
             out.push(t.split_whitespace().collect::<Vec<_>>().join(" "));
         }
         from = end;
@@ -313,6 +317,11 @@ const ERROR_HEADERS: &[&str] = &[
 
 /// Headers whose values are words.
 const MESSAGE_HEADERS: &[&str] = &["x-error", "x-error-message", "grpc-message"];
+
+/// `a=1&b=2`: pairs and no spaces.
+fn is_form(t: &str) -> bool {
+    t.contains('=') && !t.contains(char::is_whitespace) && !t.starts_with(['{', '[', '<'])
+}
 
 /// Every text in the answer that may say what went wrong.
 fn candidates(x: &Exchange) -> Vec<Candidate> {
@@ -370,6 +379,18 @@ fn candidates(x: &Exchange) -> Vec<Candidate> {
                     code: tag == "code" || looks_like_code(&t),
                     text: t.chars().take(400).collect(),
                     source: format!("body.<{tag}>"),
+                });
+            }
+        }
+    } else if is_form(trimmed) {
+        // A form-encoded answer (an OAuth token endpoint's older form): its pairs, not its text.
+        for (k, v) in url::form_urlencoded::parse(trimmed.as_bytes()) {
+            let k = k.to_ascii_lowercase();
+            if matches!(k.as_str(), "error" | "error_description" | "message") {
+                out.push(Candidate {
+                    code: k == "error",
+                    text: v.chars().take(400).collect(),
+                    source: format!("body.{k}"),
                 });
             }
         }

@@ -25,6 +25,13 @@ pub fn run(args: ExplainArgs) -> Result<i32, CliError> {
     let id = args.id.unwrap_or_default();
     if let Some(d) = causes::doc(&id) {
         outln!("{d}");
+        // The consistency table beside the rule: what it needs, what weighs for and against it.
+        if let Some(c) = CATALOGUE.iter().find(|c| c.id == id) {
+            let table = c.profile.render();
+            if !table.is_empty() {
+                outln!("\n## How the evidence weighs\n\n{table}");
+            }
+        }
         return Ok(exit::OK);
     }
     if let Some((_, s)) = PLANNED.iter().find(|(i, _)| *i == id) {

@@ -314,11 +314,41 @@ where
     }
 }
 
-/// `authdoctor check --format json ARGS…`
+/// `authdoctor check --format json ARGS…`. Every scenario of the suite goes through here, so
+/// here is where the ranking's promise is checked: no first finding has decisive evidence
+/// against it.
 pub fn check_json<S: AsRef<str>>(args: &[S]) -> Run {
     let mut all = vec!["check".to_owned(), "--format".to_owned(), "json".to_owned()];
     all.extend(args.iter().map(|s| s.as_ref().to_owned()));
-    authdoctor(all)
+    let run = authdoctor(all);
+    assert_first_not_contradicted(&run);
+    run
+}
+
+/// For each JSON report in stdout (one object, or JSON Lines): the first finding has no
+/// decisive evidence against it.
+pub fn assert_first_not_contradicted(run: &Run) {
+    let docs: Vec<Value> = match serde_json::from_str::<Value>(run.stdout.trim()) {
+        Ok(v) => vec![v],
+        Err(_) => run
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect(),
+    };
+    for d in docs {
+        if let Some(first) = d["findings"].get(0) {
+            let decisive = first["against"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|e| e["weight"] == "decisive"));
+            assert!(
+                !decisive,
+                "the first finding {} has decisive evidence against it\n{}",
+                first["id"],
+                run.describe()
+            );
+        }
+    }
 }
 
 /// `authdoctor check ARGS…` in the default (human) format.

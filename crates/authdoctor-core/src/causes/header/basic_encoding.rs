@@ -34,6 +34,9 @@ use crate::evidence::Evidence;
 use crate::http::authorization::BasicIssue;
 use serde_json::json;
 
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+
 pub const ID: &str = "basic-encoding";
 
 pub fn check(ev: &Evidence) -> Option<Finding> {

@@ -46,6 +46,9 @@ use crate::http::digest::{self, DigestCase, DigestProblem, PasswordCheck};
 use crate::model::{CredentialSource, HeaderList};
 use serde_json::json;
 
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+
 pub const ID: &str = "digest-failure";
 
 pub fn check(ev: &Evidence) -> Option<Finding> {

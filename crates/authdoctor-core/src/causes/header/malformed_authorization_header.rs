@@ -32,10 +32,23 @@
 //! ## References
 //! RFC 9110 §11.4 (credentials), §11.6.2 (Authorization), §11.1 (scheme case); RFC 6750 §2.1.
 
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
 use crate::http::authorization::HeaderIssue;
+use crate::statement::Said;
 use serde_json::json;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[Signal::CredentialSent],
+    supports: &[(
+        Signal::Said(&[Said::Unreadable, Said::NoCredential]),
+        Weight::Strong,
+    )],
+    contradicts: &[],
+};
 
 pub const ID: &str = "malformed-authorization-header";
 

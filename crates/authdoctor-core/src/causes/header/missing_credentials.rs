@@ -30,20 +30,42 @@
 //! ## References
 //! RFC 9110 §11.6.1, §15.5.2; RFC 6750 §3, §3.1.
 
+use crate::causes::consistency::{Profile, READ_A_CREDENTIAL, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
+use crate::statement::Said;
 use serde_json::json;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[Signal::NoCredentialSent],
+    supports: &[(Signal::Said(&[Said::NoCredential]), Weight::Strong)],
+    contradicts: &[
+        // The server says it read a credential (parsed it, judged its claims): one arrived,
+        // in a place this request's reading does not know.
+        (Signal::Said(READ_A_CREDENTIAL), Weight::Decisive),
+    ],
+};
 
 pub const ID: &str = "missing-credentials";
 
 pub fn check(ev: &Evidence) -> Option<Finding> {
-    if !ev.is_unauthorized() || ev.has_any_credential() {
+    // Many frameworks, storage APIs and gateways answer 403 for a missing credential.
+    let forbidden = ev.status() == Some(403);
+    if !(ev.is_unauthorized() || forbidden) || ev.has_any_credential() {
         return None;
     }
     let schemes: Vec<String> = ev.challenges.iter().map(|c| c.scheme.clone()).collect();
     let mut score = 75;
     let mut f = Finding::new(ID, "", score);
-    if schemes.is_empty() {
+    if forbidden {
+        score = 62;
+        f = f.evidence(
+            "response.status",
+            "403 to a request without any credential: many servers answer 403, not 401, when none was sent",
+        );
+    } else if schemes.is_empty() {
         f = f.evidence(
             "response.header.www-authenticate",
             "the 401 carries no WWW-Authenticate challenge, so the server does not say which scheme it wants",

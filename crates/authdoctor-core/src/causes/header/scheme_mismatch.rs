@@ -32,6 +32,9 @@ use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
 use serde_json::json;
 
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+
 pub const ID: &str = "scheme-mismatch";
 
 pub fn check(ev: &Evidence) -> Option<Finding> {

@@ -27,9 +27,19 @@
 //! RFC 7519 §4.1.3; RFC 9068 §4; RFC 8707 (resource indicators); RFC 9728 §2 (`resource`).
 
 use super::claim_evidence;
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
 use crate::idp::Match;
+use crate::statement::Said;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::Said(&[Said::Audience]), Weight::Strong)],
+    contradicts: &[],
+};
 
 pub const ID: &str = "audience-mismatch";
 

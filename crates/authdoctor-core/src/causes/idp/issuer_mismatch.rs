@@ -30,9 +30,19 @@
 //! (the issuer identifier must match exactly).
 
 use super::claim_evidence;
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
 use crate::idp::Match;
+use crate::statement::Said;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::Said(&[Said::Issuer]), Weight::Strong)],
+    contradicts: &[],
+};
 
 pub const ID: &str = "issuer-mismatch";
 

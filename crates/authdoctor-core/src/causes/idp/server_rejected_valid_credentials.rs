@@ -32,8 +32,17 @@
 //! ## References
 //! RFC 6750 §3.1; RFC 9068 §4 (validation a resource server performs); RFC 7662.
 
+use crate::causes::consistency::{Profile, SPECIFIC, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[Signal::CredentialSent],
+    supports: &[(Signal::ExpectationsKnown, Weight::Strong)],
+    contradicts: &[(Signal::Said(SPECIFIC), Weight::Decisive)],
+};
 
 pub const ID: &str = "server-rejected-valid-credentials";
 

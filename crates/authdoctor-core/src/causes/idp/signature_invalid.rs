@@ -37,9 +37,19 @@
 //! RFC 7515 §5.2 (JWS validation); RFC 7517 (JWK Set); RFC 8725 §3.1–3.2 (algorithm
 //! verification, `none`); OpenID Connect Discovery 1.0 §4.
 
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
 use crate::idp::SigVerdict;
+use crate::statement::Said;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::Said(&[Said::Signature]), Weight::Strong)],
+    contradicts: &[],
+};
 
 pub const ID: &str = "signature-invalid";
 

@@ -34,8 +34,18 @@
 //! RFC 6749 §5.2 (`invalid_grant`); Microsoft Entra error codes (AADSTS50057, AADSTS50053);
 //! Okta error codes (E0000069); Slack Web API (`account_inactive`).
 
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
+use crate::statement::Said;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::Said(&[Said::AccountState]), Weight::Strong)],
+    contradicts: &[],
+};
 
 pub const ID: &str = "account-disabled";
 

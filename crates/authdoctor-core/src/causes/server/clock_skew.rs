@@ -32,10 +32,19 @@
 //! ## References
 //! RFC 9110 §6.6.1 (Date); RFC 7519 §4.1.4 (leeway); RFC 5905 (NTP).
 
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
 use crate::time::human_duration;
 use serde_json::json;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::ClocksAgreeTokenValid, Weight::Strong)],
+    contradicts: &[],
+};
 
 pub const ID: &str = "clock-skew";
 

@@ -28,8 +28,21 @@
 //! ## References
 //! RFC 9110 §15.5.4 (403) vs §15.5.2 (401); RFC 6750 §3.1.
 
+use crate::causes::consistency::{ABOUT_CREDENTIAL, Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
+use crate::statement::Said;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[Signal::CredentialSent],
+    supports: &[(Signal::Said(&[Said::Permission]), Weight::Weak)],
+    contradicts: &[
+        (Signal::Said(ABOUT_CREDENTIAL), Weight::Decisive),
+        (Signal::AnonymousSame, Weight::Decisive),
+    ],
+};
 
 pub const ID: &str = "forbidden-not-unauthenticated";
 

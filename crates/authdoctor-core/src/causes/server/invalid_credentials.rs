@@ -29,8 +29,22 @@
 //! ## References
 //! RFC 9110 §15.5.2; RFC 7617 §2; RFC 6750 §3.1 (`invalid_token`).
 
+use crate::causes::consistency::{Profile, SPECIFIC, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
+use crate::statement::Said;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[],
+    contradicts: &[
+        (Signal::Said(SPECIFIC), Weight::Strong),
+        (Signal::Said(&[Said::NoCredential]), Weight::Weak),
+        (Signal::NoCredentialSent, Weight::Strong),
+    ],
+};
 
 pub const ID: &str = "invalid-credentials";
 

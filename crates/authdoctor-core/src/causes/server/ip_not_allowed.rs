@@ -40,10 +40,20 @@
 //! `aws:SourceIp`; Azure Key Vault / Storage network rules; Cloudflare error 1020; nginx
 //! `ngx_http_access_module` (`allow`/`deny`).
 
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
+use crate::statement::Said;
 use serde_json::json;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::Said(&[Said::Ip]), Weight::Strong)],
+    contradicts: &[],
+};
 
 pub const ID: &str = "ip-not-allowed";
 

@@ -32,9 +32,19 @@
 //! RFC 9470 (OAuth 2.0 Step Up Authentication Challenge); OpenID Connect Core §3.1.2.6
 //! (`interaction_required`); GitHub REST API "Working with two-factor authentication".
 
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
+use crate::statement::Said;
 use serde_json::json;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::Said(&[Said::Mfa]), Weight::Strong)],
+    contradicts: &[],
+};
 
 pub const ID: &str = "mfa-required";
 

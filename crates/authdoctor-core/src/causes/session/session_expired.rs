@@ -37,6 +37,9 @@ use crate::model::HeaderList;
 use crate::time::human_duration;
 use serde_json::json;
 
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+
 pub const ID: &str = "session-expired";
 
 fn session_like(name: &str) -> bool {

@@ -36,6 +36,9 @@ use crate::evidence::Evidence;
 use crate::sigv4::diagnose;
 use crate::sigv4::parse;
 
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+
 pub const ID: &str = "sigv4-expired-token";
 
 const CODES: &[&str] = &[

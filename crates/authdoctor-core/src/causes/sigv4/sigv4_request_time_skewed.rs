@@ -39,6 +39,9 @@ use crate::sigv4::diagnose::{self, MAX_SKEW_SECS};
 use crate::time::{format_unix, human_duration};
 use serde_json::json;
 
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+
 pub const ID: &str = "sigv4-request-time-skewed";
 
 const CODES: &[&str] = &["RequestTimeTooSkewed", "RequestExpired"];

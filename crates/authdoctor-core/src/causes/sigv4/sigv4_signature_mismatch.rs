@@ -47,6 +47,9 @@ use crate::evidence::Evidence;
 use crate::sigv4::diagnose::{self, Analysis, Difference};
 use serde_json::json;
 
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+
 pub const ID: &str = "sigv4-signature-mismatch";
 
 /// AWS codes that mean "the signature is wrong".

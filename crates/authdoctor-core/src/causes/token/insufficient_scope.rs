@@ -28,10 +28,20 @@
 //! ## References
 //! RFC 6750 §3.1; RFC 6749 §3.3 (scope); GitHub REST API "scopes for OAuth apps".
 
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
+use crate::statement::Said;
 use serde_json::json;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::Said(&[Said::Scope]), Weight::Strong)],
+    contradicts: &[],
+};
 
 pub const ID: &str = "insufficient-scope";
 

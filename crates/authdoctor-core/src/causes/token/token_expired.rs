@@ -28,10 +28,20 @@
 //! ## References
 //! RFC 7519 §4.1.4; RFC 6750 §3.1 (`invalid_token`); RFC 9068 §4 (validating JWT access tokens).
 
+use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Finding;
+use crate::diagnosis::Weight;
 use crate::evidence::Evidence;
+use crate::statement::Said;
 use crate::time::{format_unix, human_duration};
 use serde_json::json;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::Said(&[Said::Expired]), Weight::Strong)],
+    contradicts: &[(Signal::ClocksAgreeTokenValid, Weight::Decisive)],
+};
 
 pub const ID: &str = "token-expired";
 

@@ -26,10 +26,20 @@
 //! ## References
 //! RFC 7519 §4.1.5 (nbf), §4.1.6 (iat); RFC 9068 §4.
 
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
+use crate::statement::Said;
 use crate::time::{format_unix, human_duration};
 use serde_json::json;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::Said(&[Said::NotYetValid]), Weight::Strong)],
+    contradicts: &[(Signal::ClocksAgreeTokenValid, Weight::Decisive)],
+};
 
 pub const ID: &str = "token-not-yet-valid";
 

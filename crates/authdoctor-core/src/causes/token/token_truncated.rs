@@ -33,6 +33,9 @@ use crate::evidence::Evidence;
 use crate::token::jwt::{JwtAnalysis, JwtDefect};
 use serde_json::json;
 
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+
 pub const ID: &str = "token-truncated";
 
 pub fn check(ev: &Evidence) -> Option<Finding> {

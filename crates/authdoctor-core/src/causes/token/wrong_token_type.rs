@@ -29,9 +29,19 @@
 //! OpenID Connect Core 1.0 §2 (ID token), §3.1.3.6 (at_hash); RFC 9068 §2.1 (`at+jwt`), §4;
 //! RFC 8725 §3.11 (explicit typing).
 
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
+use crate::statement::Said;
 use serde_json::json;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[],
+    supports: &[(Signal::Said(&[Said::TokenType]), Weight::Strong)],
+    contradicts: &[],
+};
 
 pub const ID: &str = "wrong-token-type";
 

@@ -40,6 +40,9 @@ use crate::evidence::Evidence;
 use crate::model::HeaderList;
 use serde_json::json;
 
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+
 pub const ID: &str = "cached-401";
 
 pub fn check(ev: &Evidence) -> Option<Finding> {

@@ -46,6 +46,9 @@ use crate::model::HeaderList;
 use crate::time::{format_unix, human_duration};
 use serde_json::json;
 
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+
 pub const ID: &str = "client-certificate";
 
 /// nginx's own bodies when `ssl_verify_client` fails (it answers 400, not 401).

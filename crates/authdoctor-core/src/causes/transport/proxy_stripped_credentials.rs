@@ -35,11 +35,42 @@
 //! ## References
 //! RFC 6750 §3.1; RFC 9110 §7.6.3 (Via), §11.6.2; RFC 9112 §3.2.2 (proxies).
 
+use crate::causes::consistency::{Profile, Signal};
+use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
 use crate::model::ProxySource;
+use crate::statement::Said;
 use serde_json::json;
+
+/// How the evidence weighs for and against this cause (see `causes::consistency`).
+pub const PROFILE: Profile = Profile {
+    requires: &[Signal::CredentialSent],
+    supports: &[
+        (Signal::ProxyOnPath, Weight::Strong),
+        (Signal::AnonymousSame, Weight::Strong),
+        (Signal::Said(&[Said::NoCredential]), Weight::Weak),
+    ],
+    contradicts: &[
+        (Signal::AnonymousDiffers, Weight::Decisive),
+        (
+            Signal::Said(&[
+                Said::Refused,
+                Said::Unreadable,
+                Said::Expired,
+                Said::NotYetValid,
+                Said::Audience,
+                Said::Issuer,
+                Said::Signature,
+                Said::TokenType,
+                Said::Scope,
+            ]),
+            Weight::Decisive,
+        ),
+        (Signal::NoProxy, Weight::Weak),
+    ],
+};
 
 pub const ID: &str = "proxy-stripped-credentials";
 

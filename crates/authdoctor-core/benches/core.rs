@@ -244,6 +244,32 @@ fn bench_rule_pass(c: &mut Criterion) {
     g.finish();
 }
 
+/// The server's statement and the consistency pass against the rule pass they were added to:
+/// the same evidence, the rules alone (every rule's check, ranked) next to the whole diagnosis
+/// (rules, vendor and statement merge, weighing by each cause's table, ranking).
+fn bench_statement(c: &mut Criterion) {
+    let token = rs256_jwt();
+    let (request, exchange) = typical_401(&token);
+    let ev = Evidence::new(request, vec![exchange.clone()], None, None, NOW);
+    let mut g = c.benchmark_group("statement");
+    g.bench_function("rules_only", |b| {
+        b.iter(|| {
+            let f: Vec<_> = authdoctor_core::causes::CATALOGUE
+                .iter()
+                .filter_map(|c| (c.check)(black_box(&ev)))
+                .collect();
+            authdoctor_core::diagnosis::rank(f)
+        })
+    });
+    g.bench_function("diagnose_with_statement_and_consistency", |b| {
+        b.iter(|| diagnose(black_box(&ev)))
+    });
+    g.bench_function("statement_read", |b| {
+        b.iter(|| authdoctor_core::statement::read(black_box(&exchange)))
+    });
+    g.finish();
+}
+
 // ---------------------------------------------------------------------------------------------
 // offline analysis of a 1,000-entry HAR
 
@@ -340,6 +366,6 @@ fn criterion() -> Criterion {
 criterion_group! {
     name = benches;
     config = criterion();
-    targets = bench_header, bench_jwt, bench_rule_pass, bench_har
+    targets = bench_header, bench_jwt, bench_rule_pass, bench_statement, bench_har
 }
 criterion_main!(benches);

@@ -67,7 +67,7 @@ pub struct Evidence {
     /// What the final answer says went wrong, read from everywhere servers say it.
     pub statement: Option<crate::statement::Statement>,
 
-    // Differential probes (issue 5), filled by the CLI with the `with_*` builders.
+    // Differential probes, filled by the CLI with the `with_*` builders.
     /// Every probe that ran, in a fixed order.
     pub probes: Vec<ProbeResult>,
     /// SNTP measurements against the `--ntp` servers.
@@ -77,7 +77,7 @@ pub struct Evidence {
     /// The `--cert` client certificate, read locally.
     pub client_cert: Option<ClientCertInfo>,
 
-    // Identity-provider evidence (issue 3), filled by the CLI with `with_idp`.
+    // Identity-provider evidence, filled by the CLI with `with_idp`.
     /// The issuer's discovery, keys and verdicts, the resource's metadata, introspection, and
     /// every expectation with its source.
     pub idp: Option<crate::idp::IdpEvidence>,

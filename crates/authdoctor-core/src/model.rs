@@ -264,7 +264,7 @@ pub struct HarContext {
     pub earlier_cookie_names: Vec<String>,
 }
 
-/// One differential probe (issue 5): the request sent again with exactly one thing changed —
+/// One differential probe: the request sent again with exactly one thing changed —
 /// without its credentials, around the proxy, past the cache — or a side measurement (NTP,
 /// DNS, the client certificate file). Every probe run is listed in the report. URLs are stored
 /// redacted; `headers` is a summary of the response headers that tell layers apart.

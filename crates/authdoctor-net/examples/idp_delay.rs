@@ -1,4 +1,4 @@
-//! A loopback issuer + API where every response is delayed, for `scripts/bench-idp` (issue 3's
+//! A loopback issuer + API where every response is delayed, for `scripts/bench-idp` (the issuer checks
 //! performance check): it shows that `authdoctor check` runs the issuer fetches concurrently with
 //! the request, so the wall time tracks the slowest dependency chain (discovery → JWKS, two
 //! round trips) rather than the sum of all fetches.

@@ -1,4 +1,4 @@
-//! Differential probes (issue 5): "change one thing and retry", done safely and at the same
+//! Differential probes: "change one thing and retry", done safely and at the same
 //! time as the user's request.
 //!
 //! [`send_with_probes`] sends the user's request (with its TLS inspection, as

@@ -1314,4 +1314,58 @@ mod tests {
         assert!(!sent.iter().any(|h| h.name == "Authorization"));
         assert!(dropped[0].reason.starts_with("https→http downgrade"));
     }
+
+    mod gate_properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn url() -> impl Strategy<Value = String> {
+            (
+                prop_oneof![Just("http"), Just("https")],
+                prop_oneof![
+                    Just("127.0.0.1"),
+                    Just("localhost"),
+                    Just("api.corp.co.uk"),
+                    Just("evil.co.uk"),
+                    Just("x.herokuapp.com"),
+                    Just("y.herokuapp.com"),
+                    Just("10.1.2.3"),
+                    Just("10.9.2.3"),
+                ],
+                prop_oneof![
+                    Just(None),
+                    Just(Some(8080u16)),
+                    Just(Some(443)),
+                    Just(Some(80))
+                ],
+            )
+                .prop_map(|(s, h, p)| match p {
+                    Some(p) => format!("{s}://{h}:{p}/p"),
+                    None => format!("{s}://{h}/p"),
+                })
+        }
+
+        proptest! {
+            /// A redirect hop to any origin carries the user's credentials only where the
+            /// gate allows: the addressed origin, or any origin with --location-trusted but
+            /// never from https to http. Proxy-Authorization never reaches an origin.
+            #[test]
+            fn hops_carry_credentials_only_where_the_gate_allows(
+                from in url(), to in url(), trusted in any::<bool>(), proxied in any::<bool>()
+            ) {
+                let mut spec = spec_with_auth(&from);
+                spec.headers.push(Header::new("X-Api-Key", "k-123456"));
+                spec.location_trusted = trusted;
+                let (a, b) = (u(&from), u(&to));
+                let (sent, _) = hop_headers(&spec, &a, &b, false, None, proxied);
+                let leaked = sent.iter().any(|h| {
+                    ["authorization", "cookie", "x-api-key"].contains(&h.name.to_ascii_lowercase().as_str())
+                });
+                let same = Origin::of(&a) == Origin::of(&b);
+                let allowed = same || (trusted && !(a.scheme() == "https" && b.scheme() == "http"));
+                prop_assert_eq!(leaked, allowed, "{} -> {} trusted={}", from, to, trusted);
+                prop_assert!(!sent.iter().any(|h| h.name.eq_ignore_ascii_case("proxy-authorization")));
+            }
+        }
+    }
 }

@@ -144,7 +144,7 @@ pub struct CheckArgs {
     pub output: OutputArgs,
 }
 
-/// Identity-provider checks (issue 3): the token against its issuer and the API's expectations.
+/// Identity-provider checks: the token against its issuer and the API's expectations.
 #[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = "Issuer")]
 pub struct IdpArgs {
@@ -278,7 +278,7 @@ pub struct CurlFlags {
     /// Send credentials to redirect targets on other hosts too.
     #[arg(long = "location-trusted")]
     pub location_trusted: bool,
-    /// AWS SigV4 signing parameters (recorded; diagnosis arrives with SigV4 support).
+    /// Sign the request with AWS SigV4 (`aws:amz[:REGION[:SERVICE]]`, keys from -u or AWS_* variables).
     #[arg(long = "aws-sigv4", value_name = "PROVIDER")]
     pub aws_sigv4: Option<String>,
     /// Use HTTP/1.1.

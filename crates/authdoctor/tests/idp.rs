@@ -1,4 +1,4 @@
-//! Issue 3 against real servers: tokens from a real OpenID provider (panva's oidc-provider, with
+//! Identity-provider-aware diagnosis against real servers: tokens from a real OpenID provider (panva's oidc-provider, with
 //! variants sharing its keys: a wrong issuer and an issuer whose clock is 1 h slow) sent to a
 //! real resource server (Apache mod_auth_openidc, JWKS and introspection), each diagnosed with
 //! the right cause first. Started by `scripts/peers start` / `scripts/test` (see

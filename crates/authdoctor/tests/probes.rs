@@ -1,4 +1,4 @@
-//! Differential probes (issue 5) against real servers on 127.0.0.1, started by
+//! Differential probes against real servers on 127.0.0.1, started by
 //! `scripts/peers start` (or `scripts/test`): squid and tinyproxy stripping Authorization,
 //! mitmproxy rewriting its scheme, nginx's proxy_cache serving a stored 401, nginx
 //! `ssl_verify_client` with the certificates of `scripts/gen-test-certs` (400 and 401 forms),

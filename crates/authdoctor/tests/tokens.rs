@@ -1,4 +1,4 @@
-//! Issue 4 end to end, against the real oidc-provider peer (`AUTHDOCTOR_OIDC`, 5-second tokens
+//! Tokens, --fix, exec and proxy end to end, against the real oidc-provider peer (`AUTHDOCTOR_OIDC`, 5-second tokens
 //! for `https://api.authdoctor.test/short`) and an in-test resource server that validates the
 //! provider's tokens with authdoctor-guard (JWKS from discovery, leeway 0, scopes per route):
 //! the verified-fix loop (expired → refreshed, missing scope → re-requested, wrong audience →

@@ -202,6 +202,12 @@ pub enum DigestError {
     UnsupportedAlgorithm(String),
     #[error("the server offers qop {0:?}, none of which is auth or auth-int")]
     UnsupportedQop(String),
+    /// RFC 7616 §3.4.2 hashes the client nonce into a `-sess` A1, but RFC 2617 §3.2.2 forbids
+    /// sending one without a qop: no answer could be verified.
+    #[error(
+        "the server asks for Digest algorithm {0} without a qop, which no client can answer verifiably"
+    )]
+    SessWithoutQop(String),
 }
 
 /// The Digest challenge a client should answer among several: the one with the strongest
@@ -258,6 +264,9 @@ pub fn authorization(
     let algorithm = Algorithm::of(alg_param)
         .ok_or_else(|| DigestError::UnsupportedAlgorithm(alg_param.unwrap_or("").to_string()))?;
     let qop = choose_qop(challenge)?;
+    if algorithm.sess && qop.is_none() {
+        return Err(DigestError::SessWithoutQop(algorithm.to_string()));
+    }
     let realm = challenge.realm().unwrap_or("");
     let nc = format!("{:08x}", client.nc);
     let response = compute_response(&DigestInput {
@@ -1033,6 +1042,16 @@ mod tests {
             choose_qop(&qop),
             Err(DigestError::UnsupportedQop(_))
         ));
+    }
+
+    #[test]
+    fn sess_without_qop_is_refused_not_answered_unverifiably() {
+        let c = parse_challenges(&["Digest realm=\"r\", nonce=\"n\", algorithm=MD5-sess"]);
+        let client = ClientNonce { cnonce: "c", nc: 1 };
+        assert_eq!(
+            authorization(&c[0], "u", "p", "GET", "/", b"", &client),
+            Err(DigestError::SessWithoutQop("MD5-sess".into()))
+        );
     }
 
     #[test]

@@ -371,7 +371,7 @@ fn probes(out: &mut String, p: &Painter, report: &Report) {
     }
 }
 
-/// The "Issuer" section (issue 3): what the issuer and the resource publish, the signature
+/// The "Issuer" section: what the issuer and the resource publish, the signature
 /// verdict, each expectation with its source, and every fetch made.
 fn issuer(out: &mut String, p: &Painter, report: &Report) {
     let Some(i) = &report.issuer else { return };

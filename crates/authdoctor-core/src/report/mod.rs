@@ -117,7 +117,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statement: Option<crate::statement::Statement>,
     pub findings: Vec<Finding>,
-    /// Differential probes (issue 5): each one, what it changed and what came back; URLs and
+    /// Differential probes: each one, what it changed and what came back; URLs and
     /// headers redacted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<ProbeResult>,
@@ -129,7 +129,7 @@ pub struct Report {
     /// The `--cert` file as read locally.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_certificate: Option<ClientCertInfo>,
-    /// Identity-provider evidence (issue 3): discovery, keys and the signature verdict, the
+    /// Identity-provider evidence: discovery, keys and the signature verdict, the
     /// resource's RFC 9728 metadata, introspection, expectations with their sources, and each
     /// claim compared.
     #[serde(skip_serializing_if = "Option::is_none")]

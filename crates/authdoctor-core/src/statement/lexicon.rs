@@ -116,18 +116,6 @@ const BOILERPLATE_PREFIXES: &[&str] = &[
     " server failed to authenticate the request ",
 ];
 
-/// Does this text say nothing beyond its status? (A code that is only a status's name,
-/// `ForbiddenException`, `UNAUTHORIZED_ERROR`, counts too.)
-pub fn is_boilerplate(text: &str) -> bool {
-    let n = normalise(text);
-    let t = n.trim();
-    let t = t
-        .strip_suffix(" exception")
-        .or_else(|| t.strip_suffix(" error"))
-        .unwrap_or(t);
-    BOILERPLATE.contains(&t) || BOILERPLATE_PREFIXES.iter().any(|p| n.starts_with(p))
-}
-
 /// Per class, the phrases that say it.
 const RULES: &[(Said, &[&str])] = &[
     (
@@ -637,26 +625,158 @@ pub fn normalise(text: &str) -> String {
     out
 }
 
+/// One word of a compiled pattern.
+enum Word {
+    Exact(&'static str),
+    Prefix(&'static str),
+    Any,
+}
+
+/// A pattern compiled once: whole-word phrases are found as ` phrase ` in the padded text;
+/// patterns with `*` or `?` are matched word by word.
+struct Pattern {
+    padded: Option<String>,
+    words: Vec<Word>,
+    /// The first word when it is an exact one: a text without it cannot match (a set lookup
+    /// rules out most patterns before any substring search).
+    first: Option<&'static str>,
+}
+
+impl Pattern {
+    fn new(p: &'static str) -> Pattern {
+        let first = p
+            .split_whitespace()
+            .next()
+            .filter(|w| !w.contains(['*', '?']));
+        if !p.contains(['*', '?']) {
+            return Pattern {
+                padded: Some(format!(" {p} ")),
+                words: Vec::new(),
+                first,
+            };
+        }
+        let words = p
+            .split_whitespace()
+            .map(|w| match w.strip_suffix('*') {
+                _ if w == "?" => Word::Any,
+                Some(prefix) => Word::Prefix(prefix),
+                None => Word::Exact(w),
+            })
+            .collect();
+        Pattern {
+            padded: None,
+            words,
+            first,
+        }
+    }
+
+    fn matches(&self, t: &Text) -> bool {
+        if self.first.is_some_and(|f| !t.set.contains(f)) {
+            return false;
+        }
+        if let Some(p) = &self.padded {
+            return t.norm.contains(p.as_str());
+        }
+        let n = self.words.len();
+        n > 0
+            && t.words.len() >= n
+            && t.words.windows(n).any(|win| {
+                self.words.iter().zip(win).all(|(p, w)| match p {
+                    Word::Any => true,
+                    Word::Prefix(x) => w.starts_with(x),
+                    Word::Exact(x) => w == x,
+                })
+            })
+    }
+}
+
+/// A normalised text and its words.
+pub struct Text<'a> {
+    norm: &'a str,
+    words: Vec<&'a str>,
+    set: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> Text<'a> {
+    fn new(norm: &'a str) -> Text<'a> {
+        let words: Vec<&str> = norm.split_whitespace().collect();
+        let set = words.iter().copied().collect();
+        Text { norm, words, set }
+    }
+}
+
+struct Compiled {
+    overrides: Vec<(Pattern, Said)>,
+    vetoes: Vec<(Said, Vec<Pattern>)>,
+    rules: Vec<(Said, Vec<Pattern>)>,
+}
+
+fn compiled() -> &'static Compiled {
+    static C: std::sync::OnceLock<Compiled> = std::sync::OnceLock::new();
+    C.get_or_init(|| Compiled {
+        overrides: OVERRIDES
+            .iter()
+            .map(|(p, s)| (Pattern::new(p), *s))
+            .collect(),
+        vetoes: VETOES
+            .iter()
+            .map(|(s, ps)| (*s, ps.iter().map(|p| Pattern::new(p)).collect()))
+            .collect(),
+        // In priority order, so the first class that matches is the most specific.
+        rules: Said::PRIORITY
+            .iter()
+            .map(|said| {
+                let pats = RULES
+                    .iter()
+                    .filter(|(s, _)| s == said)
+                    .flat_map(|(_, ps)| ps.iter().map(|p| Pattern::new(p)))
+                    .collect();
+                (*said, pats)
+            })
+            .collect(),
+    })
+}
+
 /// Does the normalised text contain this pattern? Words match whole; `word*` matches a word's
 /// start; `?` matches any one word.
-pub fn matches(norm: &str, pattern: &str) -> bool {
-    if !pattern.contains(['*', '?']) {
-        return norm.contains(&format!(" {pattern} "));
+pub fn matches(norm: &str, pattern: &'static str) -> bool {
+    Pattern::new(pattern).matches(&Text::new(norm))
+}
+
+/// Does this text say nothing beyond its status? (A code that is only a status's name,
+/// `ForbiddenException`, `UNAUTHORIZED_ERROR`, counts too.)
+pub fn is_boilerplate(text: &str) -> bool {
+    is_boilerplate_normalised(&normalise(text))
+}
+
+fn is_boilerplate_normalised(n: &str) -> bool {
+    let t = n.trim();
+    let t = t
+        .strip_suffix(" exception")
+        .or_else(|| t.strip_suffix(" error"))
+        .unwrap_or(t);
+    BOILERPLATE.contains(&t) || BOILERPLATE_PREFIXES.iter().any(|p| n.starts_with(p))
+}
+
+/// What a text says: `None` for boilerplate or when no pattern matches; normalises once.
+pub fn read_text(text: &str) -> Reading {
+    let n = normalise(text);
+    if n.trim().is_empty() || is_boilerplate_normalised(&n) {
+        return Reading::Nothing;
     }
-    let words: Vec<&str> = norm.split_whitespace().collect();
-    let pat: Vec<&str> = pattern.split_whitespace().collect();
-    if pat.is_empty() || words.len() < pat.len() {
-        return false;
+    match classify_normalised(&n) {
+        Some(s) => Reading::Said(s),
+        None => Reading::Unknown,
     }
-    (0..=words.len() - pat.len()).any(|i| {
-        pat.iter()
-            .zip(&words[i..])
-            .all(|(p, w)| match p.strip_suffix('*') {
-                _ if *p == "?" => true,
-                Some(prefix) => w.starts_with(prefix),
-                None => p == w,
-            })
-    })
+}
+
+/// The outcome of reading one text.
+pub enum Reading {
+    /// Empty, or a status's own words.
+    Nothing,
+    /// Words the lexicon does not know.
+    Unknown,
+    Said(Said),
 }
 
 /// The class a text says, if any.
@@ -665,21 +785,24 @@ pub fn classify(text: &str) -> Option<Said> {
     if n.trim().is_empty() {
         return None;
     }
-    if let Some((_, s)) = OVERRIDES.iter().find(|(p, _)| matches(&n, p)) {
+    classify_normalised(&n)
+}
+
+fn classify_normalised(n: &str) -> Option<Said> {
+    let t = Text::new(n);
+    let c = compiled();
+    if let Some((_, s)) = c.overrides.iter().find(|(p, _)| p.matches(&t)) {
         return Some(*s);
     }
     let vetoed = |said: Said| {
-        VETOES
+        c.vetoes
             .iter()
-            .any(|(s, pats)| *s == said && pats.iter().any(|p| matches(&n, p)))
+            .any(|(s, pats)| *s == said && pats.iter().any(|p| p.matches(&t)))
     };
-    Said::PRIORITY.iter().copied().find(|said| {
-        !vetoed(*said)
-            && RULES
-                .iter()
-                .filter(|(s, _)| s == said)
-                .any(|(_, pats)| pats.iter().any(|p| matches(&n, p)))
-    })
+    c.rules
+        .iter()
+        .find(|(said, pats)| !vetoed(*said) && pats.iter().any(|p| p.matches(&t)))
+        .map(|(s, _)| *s)
 }
 
 #[cfg(test)]

@@ -250,9 +250,9 @@ fn json_candidates(v: &Value, path: &str, key: &str, depth: usize, out: &mut Vec
     }
 }
 
-/// The text of every `<tag>…</tag>` (case-insensitive tag), tags inside stripped.
-fn tag_texts(body: &str, tag: &str) -> Vec<String> {
-    let lower = body.to_ascii_lowercase();
+/// The text of every `<tag>…</tag>` (case-insensitive tag), tags inside stripped. `lower` is
+/// `body` in lowercase (computed once for every tag).
+fn tag_texts(body: &str, lower: &str, tag: &str) -> Vec<String> {
     let (open, close) = (format!("<{tag}"), format!("</{tag}"));
     let mut out = Vec::new();
     let mut from = 0;
@@ -360,6 +360,7 @@ fn candidates(x: &Exchange) -> Vec<Candidate> {
     if let Ok(v) = serde_json::from_str::<Value>(&trimmed[json_start..]) {
         json_candidates(&v, "body", "", 0, &mut out);
     } else if trimmed.starts_with('<') {
+        let lower = trimmed.to_ascii_lowercase();
         for tag in [
             "authenticationerrordetail",
             "message",
@@ -374,7 +375,7 @@ fn candidates(x: &Exchange) -> Vec<Candidate> {
             "p",
             "center",
         ] {
-            for t in tag_texts(trimmed, tag) {
+            for t in tag_texts(trimmed, &lower, tag) {
                 out.push(Candidate {
                     code: tag == "code" || looks_like_code(&t),
                     text: t.chars().take(400).collect(),
@@ -428,17 +429,15 @@ pub fn read(x: &Exchange) -> Option<Statement> {
     let mut codes: Option<(Said, Candidate)> = None;
     let mut unclassified_words = false;
     for c in candidates(x) {
-        if lexicon::is_boilerplate(&c.text) {
-            continue;
-        }
         let slot = if c.code { &mut codes } else { &mut words };
-        match lexicon::classify(&c.text) {
-            Some(said) if slot.as_ref().is_none_or(|(b, _)| said.rank() < b.rank()) => {
+        match lexicon::read_text(&c.text) {
+            lexicon::Reading::Said(said)
+                if slot.as_ref().is_none_or(|(b, _)| said.rank() < b.rank()) =>
+            {
                 *slot = Some((said, c));
             }
-            Some(_) => {}
-            None if !c.code => unclassified_words = true,
-            None => {}
+            lexicon::Reading::Unknown if !c.code => unclassified_words = true,
+            _ => {}
         }
     }
     // RFC 6750 §3.1: a challenge with an error code answers a request that carried a token

@@ -62,7 +62,7 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
     sign_aws_sigv4(&mut spec)?;
     let probes = probe_options(&flags, &spec);
     if args.fix {
-        // The verified-fix loop (issue 4): diagnose, apply, re-send, report before/after.
+        // The verified-fix loop: diagnose, apply, re-send, report before/after.
         return super::fix::run(
             spec,
             probes,
@@ -75,7 +75,7 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
             },
         );
     }
-    // Issue 3: the issuer and resource fetches run concurrently with the request.
+    // the issuer and resource fetches run concurrently with the request.
     let ev = super::idp::live_with_issuer(spec, probes, &args.idp)?;
     let report = diagnose_and_print(&ev, &args.output, false);
     super::idp::write_bundle(&args.idp, &ev, &report)?;

@@ -89,7 +89,9 @@ fn gate(spec: &RequestSpec) -> Gate {
 fn plan(ev: &Evidence, findings: &[Finding]) -> Vec<(String, Action)> {
     let mut out: Vec<(String, Action)> = Vec::new();
     for (i, f) in findings.iter().enumerate() {
-        if i > 0 && f.score < 40 {
+        // A cause the evidence decisively contradicts is not acted on: a new token does not
+        // cure a server whose clock is an hour off.
+        if (i > 0 && f.score < 40) || f.decisively_contradicted() {
             continue;
         }
         let action = match f.id {
@@ -360,7 +362,7 @@ fn ok(status: Option<u16>) -> bool {
 /// What `check` hands the loop (its other flags are already in the request).
 pub struct FixOptions {
     pub profile: Option<String>,
-    /// Issue 3's issuer checks, so the first diagnosis is the same as `check`'s.
+    /// the issuer checks, so the first diagnosis is the same as `check`'s.
     pub idp: crate::cli::IdpArgs,
     pub allow_replay: bool,
     pub format: Format,

@@ -1,4 +1,4 @@
-//! The identity-provider side of `check` (issue 3): turn the flags and the profile into fetches
+//! The identity-provider side of `check`: turn the flags and the profile into fetches
 //! and expectations, run the fetches concurrently with the main request (`tokio::join!`), assess
 //! the token, and write the `--bundle` evidence file for the API owner.
 

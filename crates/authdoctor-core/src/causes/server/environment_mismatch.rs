@@ -19,7 +19,7 @@
 //!   environment label;
 //! - vendor messages from the knowledge base (Stripe live/test mode, Azure
 //!   `InvalidAuthenticationTokenTenant`);
-//! - the token's `iss` against the profiles (issue 3): it is the issuer of another profile, of
+//! - the token's `iss` against the profiles: it is the issuer of another profile, of
 //!   another `environment`, than the profile selected for this request;
 //! - DNS (the `dns` probe): the request's host resolves to an address that another profile's
 //!   host (of another `environment`) resolves to — a hosts-file pin or split-horizon DNS
@@ -140,7 +140,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             }
         }
     }
-    // Issue 3: the token's issuer is another profile's, of another environment, than the
+    // the token's issuer is another profile's, of another environment, than the
     // profile selected for this request (by --profile or the request's host).
     if let Some(idp) = &ev.idp
         && let Some(iss) = ev.jws().and_then(|j| j.str_claim("iss"))
@@ -188,7 +188,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             );
         }
     }
-    // DNS (issue 5's probe): the host resolves to an address that belongs to another
+    // DNS: the host resolves to an address that belongs to another
     // profile's environment (a hosts-file pin, split-horizon DNS, a stale record).
     if let Some(d) = &ev.dns
         && let Some(m) = d

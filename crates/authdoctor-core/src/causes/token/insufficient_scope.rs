@@ -115,7 +115,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             }
         }
     }
-    // Issue 3: scopes expected by a flag, the profile or the resource's RFC 9728 metadata,
+    // scopes expected by a flag, the profile or the resource's RFC 9728 metadata,
     // judged against the token's scopes (or, for an opaque token, what introspection reports).
     if let Some(idp) = &ev.idp
         && let Some(c) = idp.failing("scope")

@@ -92,7 +92,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         }
         if !markers.is_empty() {
             kind = "an OpenID Connect ID token";
-            // Issue 3: what the API expects, and RFC 9068's access-token type.
+            // what the API expects, and RFC 9068's access-token type.
             if let Some(c) = ev.idp.as_ref().and_then(|i| i.failing("aud")) {
                 markers.push(format!(
                     "aud is the client's id ({}), not this API's audience: {}",

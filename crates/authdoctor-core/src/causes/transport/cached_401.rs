@@ -97,7 +97,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             "X-Varnish carries two ids: a Varnish cache hit",
         );
     }
-    // The cache-bust probe (issue 5): the same request past the cache. A different answer
+    // The cache-bust probe: the same request past the cache. A different answer
     // confirms the cached one; the same answer from the origin clears the cache.
     if let Some(p) = ev.probe("cache-bust").filter(|p| p.status.is_some()) {
         let status = p.status.unwrap_or(0);

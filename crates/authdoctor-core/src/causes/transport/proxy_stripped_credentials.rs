@@ -117,7 +117,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if signal.is_none() && NO_TOKEN_PHRASES.iter().any(|p| body.contains(p)) {
         signal = Some("the error body says no credentials were received".to_string());
     }
-    // Differential probes (issue 5): the same request around the proxy, and without the
+    // Differential probes: the same request around the proxy, and without the
     // credential. A different answer direct proves the proxy; the same answer without the
     // credential proves it never arrived.
     let direct = ev.probe("direct").filter(|p| p.status.is_some());

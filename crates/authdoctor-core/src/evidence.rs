@@ -34,6 +34,82 @@ impl ServerClock {
 
 use crate::secret::API_KEY_HEADERS;
 
+/// One credential a recording tool removed or masked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecorderRedaction {
+    /// `header:Authorization`, `cookie:session`, `query:access_token`.
+    pub carrier: String,
+    /// What stands there instead.
+    pub marker: String,
+}
+
+/// Is this value a recorder's redaction marker rather than a credential?
+pub fn is_redaction_marker(v: &str) -> bool {
+    let v = v.trim().trim_matches(['"', '\'']);
+    let l = v.to_ascii_lowercase();
+    let bare = l.trim_matches(['[', ']', '<', '>', '(', ')', '{', '}', '_', '-', ' ']);
+    matches!(
+        bare,
+        "redacted"
+            | "filtered"
+            | "hidden"
+            | "removed"
+            | "masked"
+            | "sanitized"
+            | "secret"
+            | "omitted"
+    ) || bare.ends_with("_removed")
+        || bare.ends_with("_redacted")
+        || (v.len() >= 3 && v.chars().all(|c| c == '*'))
+        || (v.len() >= 5 && l.chars().all(|c| c == 'x'))
+        || v == "…"
+        || v == "..."
+}
+
+/// Credentials of a recorded request that carry a redaction marker instead of a value.
+fn recorder_redactions(request: &RequestSpec) -> Vec<RecorderRedaction> {
+    let mut out = Vec::new();
+    for h in &request.headers {
+        let name = h.name.trim();
+        if name.eq_ignore_ascii_case("cookie") {
+            for pair in h.value.split(';') {
+                if let Some((k, v)) = pair.split_once('=')
+                    && is_redaction_marker(v)
+                {
+                    out.push(RecorderRedaction {
+                        carrier: format!("cookie:{}", k.trim()),
+                        marker: v.trim().to_string(),
+                    });
+                }
+            }
+            continue;
+        }
+        if !crate::secret::is_sensitive_header(name) {
+            continue;
+        }
+        let v = h.value.trim();
+        // `Bearer REDACTED`: the scheme is the user's, the value the recorder's.
+        let cred = v.split_once(' ').map_or(v, |(_, c)| c.trim());
+        if is_redaction_marker(v) || is_redaction_marker(cred) {
+            out.push(RecorderRedaction {
+                carrier: format!("header:{name}"),
+                marker: cred.to_string(),
+            });
+        }
+    }
+    if let Ok(u) = url::Url::parse(&request.url) {
+        for (k, v) in u.query_pairs() {
+            if crate::secret::is_sensitive_param(&k) && is_redaction_marker(&v) {
+                out.push(RecorderRedaction {
+                    carrier: format!("query:{k}"),
+                    marker: v.into_owned(),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// The evidence a diagnosis is made from.
 #[derive(Debug, Clone)]
 pub struct Evidence {
@@ -66,6 +142,11 @@ pub struct Evidence {
     pub key_format: Option<crate::vendor::KeyFormat>,
     /// What the final answer says went wrong, read from everywhere servers say it.
     pub statement: Option<crate::statement::Statement>,
+    /// A query-string credential with a lifetime of its own (SAS, presigned URL).
+    pub signed_url: Option<crate::token::signed_url::SignedUrl>,
+    /// Credentials a HAR recorder removed or masked (`REDACTED`, `***`, `[filtered]`): their
+    /// values are not the user's, so nothing that depends on them is judged.
+    pub redacted_by_recorder: Vec<RecorderRedaction>,
 
     // Differential probes, filled by the CLI with the `with_*` builders.
     /// Every probe that ran, in a fixed order.
@@ -155,7 +236,15 @@ impl Evidence {
             .chain(query_keys)
             .find_map(|c| crate::vendor::key_format(&c));
         let statement = last.and_then(crate::statement::read);
+        let signed_url = crate::token::signed_url::analyse(&request.url);
+        let redacted_by_recorder = if har.is_some() {
+            recorder_redactions(&request)
+        } else {
+            Vec::new()
+        };
         Evidence {
+            signed_url,
+            redacted_by_recorder,
             vendor,
             key_format,
             statement,

@@ -334,3 +334,60 @@ fn seed_is_a_working_har() {
     let ctx = har.context(1);
     assert_eq!(ctx.earlier_cookie_names, ["sid"]);
 }
+
+/// A real recording whose tool removed the secrets (PyGithub's replay data: `token
+/// private_token_removed`, `Bearer jwt_removed`, `Basic login_and_password_removed`): the
+/// recorder's redaction is reported, never blamed on the user, and the server's answer still
+/// drives the diagnosis.
+#[test]
+fn secrets_removed_by_the_recorder_are_not_blamed_on_the_user() {
+    use authdoctor_core::evidence::Evidence;
+    let har = load("pygithub/pygithub_401_403_converted.har");
+    let mut seen = 0;
+    for i in 0..10 {
+        let spec = har.request(i);
+        let masked = spec
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("authorization") && h.value.contains("_removed"));
+        let ctx = har.context(i);
+        let now = ctx.started_at.unwrap_or(0);
+        let ev = Evidence::new(spec, har.exchanges(i), None, Some(ctx), now);
+        if !masked {
+            assert!(ev.redacted_by_recorder.is_empty(), "entry {i}");
+            continue;
+        }
+        seen += 1;
+        assert_eq!(
+            ev.redacted_by_recorder[0].carrier, "header:Authorization",
+            "entry {i}"
+        );
+        let findings = authdoctor_core::causes::diagnose(&ev);
+        for f in &findings {
+            assert!(
+                ![
+                    "credential-formatting",
+                    "token-truncated",
+                    "basic-encoding",
+                    "malformed-authorization-header",
+                    "missing-credentials"
+                ]
+                .contains(&f.id),
+                "entry {i}: {} blamed on the user for the recorder's redaction",
+                f.id
+            );
+        }
+        assert!(
+            !findings.is_empty(),
+            "entry {i}: the server's answer still speaks"
+        );
+        let report = authdoctor_core::report::Report::new(&ev, findings);
+        let json = authdoctor_core::report::json::render(&report);
+        assert!(json.contains("redacted_by_recorder"), "entry {i}");
+        assert!(
+            json.contains("removed or masked by the recorder"),
+            "entry {i}"
+        );
+    }
+    assert!(seen >= 5, "the fixture has masked entries ({seen})");
+}

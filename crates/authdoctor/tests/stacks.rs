@@ -224,3 +224,27 @@ fn the_statement_is_in_the_json() {
     assert_eq!(st["words"], "Not authenticated");
     assert_eq!(st["strength"], "explicit");
 }
+
+/// A credential in the query string with its own lifetime: Azurite refuses an expired account
+/// SAS with a bare `AuthorizationFailure`; the SAS's own `se` says why, judged by the server's
+/// clock, with the parameter named.
+#[test]
+fn an_expired_sas_is_token_expired_naming_se() {
+    let azurite = peer("AUTHDOCTOR_AZURITE");
+    let sas = std::fs::read_to_string(peer_var("AUTHDOCTOR_AZURITE_SAS_EXPIRED_FILE"))
+        .expect("the expired SAS file");
+    let r = top(
+        &[format!("{azurite}/private/hello.txt?{}", sas.trim())],
+        "token-expired",
+    );
+    let first = &r.json()["findings"][0];
+    assert!(
+        first["title"].as_str().unwrap().contains("Azure SAS")
+            && first["evidence"].to_string().contains("\"se\""),
+        "{}",
+        r.describe()
+    );
+    // The valid SAS succeeds.
+    let ok = std::fs::read_to_string(peer_var("AUTHDOCTOR_AZURITE_SAS_FILE")).expect("SAS file");
+    check_json(&[format!("{azurite}/private/hello.txt?{}", ok.trim())]).assert_exit(0);
+}

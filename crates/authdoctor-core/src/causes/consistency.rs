@@ -40,6 +40,8 @@ pub enum Signal {
     ClocksAgreeTokenValid,
     /// The issuer's expectations (issuer, audience, keys) were checked.
     ExpectationsKnown,
+    /// The credential's value is the user's: no recorder removed or masked it.
+    ValueIsUsers,
 }
 
 impl Signal {
@@ -60,6 +62,7 @@ impl Signal {
                 "the local and the issuer's clocks agree the token is valid; only the server's disagrees".into()
             }
             Signal::ExpectationsKnown => "the issuer's expectations are known".into(),
+            Signal::ValueIsUsers => "the credential's value is the user's (not a recorder's redaction)".into(),
         }
     }
 
@@ -105,6 +108,10 @@ impl Signal {
                 })
             }
             Signal::ClocksAgreeTokenValid => clocks_agree_token_valid(ev),
+            Signal::ValueIsUsers => ev
+                .redacted_by_recorder
+                .is_empty()
+                .then(|| "no recorder removed or masked the credential".to_string()),
             Signal::ExpectationsKnown => ev
                 .idp
                 .as_ref()
@@ -263,6 +270,7 @@ fn signal_name(s: &Signal) -> &'static str {
         Signal::NoProxy => "no-proxy",
         Signal::ClocksAgreeTokenValid => "clocks",
         Signal::ExpectationsKnown => "expectations-known",
+        Signal::ValueIsUsers => "value-is-users",
     }
 }
 

@@ -34,6 +34,9 @@ pub struct RequestView {
     pub proxy: Option<ProxySetting>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Credentials the HAR's recorder removed or masked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redacted_by_recorder: Vec<crate::evidence::RecorderRedaction>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -408,7 +411,22 @@ impl Report {
                 p.url = redact_url(&p.url);
                 p
             }),
-            notes: ev.request.notes.clone(),
+            notes: {
+                let mut n = ev.request.notes.clone();
+                if !ev.redacted_by_recorder.is_empty() {
+                    let what: Vec<String> = ev
+                        .redacted_by_recorder
+                        .iter()
+                        .map(|r| format!("{} = {:?}", r.carrier, r.marker))
+                        .collect();
+                    n.push(format!(
+                        "the recording's credentials were removed or masked by the recorder ({}): causes that depend on their values are not judged; for the full diagnosis send the request again with the real credential (--replay, with -H), or export the HAR with its sensitive data",
+                        what.join(", ")
+                    ));
+                }
+                n
+            },
+            redacted_by_recorder: ev.redacted_by_recorder.clone(),
         };
         let exchanges = ev
             .exchanges

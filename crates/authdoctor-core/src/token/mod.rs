@@ -4,3 +4,4 @@
 
 pub mod credential;
 pub mod jwt;
+pub mod signed_url;

@@ -35,7 +35,11 @@ use crate::http::authorization::BasicIssue;
 use serde_json::json;
 
 /// How the evidence weighs for and against this cause (see `causes::consistency`).
-pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+/// A value a recorder masked (`Bearer REDACTED`) is not the user's to fix.
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile {
+    requires: &[crate::causes::consistency::Signal::ValueIsUsers],
+    ..crate::causes::consistency::Profile::NONE
+};
 
 pub const ID: &str = "basic-encoding";
 

@@ -42,7 +42,7 @@ use serde_json::json;
 
 /// How the evidence weighs for and against this cause (see `causes::consistency`).
 pub const PROFILE: Profile = Profile {
-    requires: &[Signal::CredentialSent],
+    requires: &[Signal::CredentialSent, Signal::ValueIsUsers],
     supports: &[(
         Signal::Said(&[Said::Unreadable, Said::NoCredential]),
         Weight::Strong,

@@ -14,6 +14,9 @@
 //! - the token's `exp` and `iat` claims (decoded, not verified);
 //! - the server's `Date` header against the local clock;
 //! - the challenge's `error="invalid_token"` and its `error_description`, when present.
+//! - a signed URL's own expiry in the query string: Azure SAS `se`, AWS `X-Amz-Date` +
+//!   `X-Amz-Expires`, GCS `X-Goog-Date` + `X-Goog-Expires`, CloudFront `Expires`;
+//! - what the server says (`expired`), and the clocks: two against one points at the clock.
 //!
 //! ## Fix
 //! Obtain a new token (or refresh it) and refresh ahead of expiry next time, judged by the
@@ -29,8 +32,8 @@
 //! RFC 7519 §4.1.4; RFC 6750 §3.1 (`invalid_token`); RFC 9068 §4 (validating JWT access tokens).
 
 use crate::causes::consistency::{Profile, Signal};
-use crate::diagnosis::Finding;
 use crate::diagnosis::Weight;
+use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
 use crate::statement::Said;
 use crate::time::{format_unix, human_duration};
@@ -49,7 +52,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if !ev.is_auth_failure() {
         return None;
     }
-    let j = ev.jws()?;
+    let Some(j) = ev.jws() else {
+        return signed_url_expired(ev);
+    };
     let exp = j.time_claim("exp")?;
     let (t, clock) = ev.judging_time();
     if exp > t {
@@ -144,6 +149,47 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     Some(
         f.fix(super::new_token_fix("The token has expired."))
             .with_score(score),
+    )
+}
+
+/// A signed URL (SAS, presigned) past its expiry, judged like a token's `exp`.
+fn signed_url_expired(ev: &Evidence) -> Option<Finding> {
+    let s = ev.signed_url.as_ref()?;
+    let exp = s.expires.as_ref()?;
+    let (t, clock) = ev.judging_time();
+    if exp.unix > t {
+        return None;
+    }
+    Some(
+        Finding::new(
+            ID,
+            format!(
+                "The {} expired {} ago by {clock} ({})",
+                s.kind.name(),
+                human_duration(t - exp.unix),
+                exp.params
+            ),
+            90,
+        )
+        .evidence_with(
+            "request.query",
+            format!(
+                "{} says it expires at {}; judged at {} by {clock}",
+                exp.params,
+                format_unix(exp.unix),
+                format_unix(t)
+            ),
+            json!({ "kind": s.kind, "param": exp.params, "expires": exp.unix, "judged_at": t }),
+        )
+        .fix(
+            Fix::new(
+                "new-signed-url",
+                "Sign a new URL with a later expiry",
+                Effort::Easy,
+            )
+            .step("Generate the SAS / presigned URL again; its lifetime starts when it is signed.")
+            .step("Hand out URLs shortly before use, or with a lifetime that covers the use."),
+        ),
     )
 }
 

@@ -13,6 +13,7 @@
 //! ## Evidence used
 //! - the token's `nbf` and `iat` claims;
 //! - the server's `Date` against the local clock (who is ahead).
+//! - a signed URL's start in the query string (Azure SAS `st`, AWS `X-Amz-Date`).
 //!
 //! ## Fix
 //! Fix the clock that is off (issuer or API host: enable NTP), or configure a small leeway
@@ -47,7 +48,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if !ev.is_auth_failure() {
         return None;
     }
-    let j = ev.jws()?;
+    let Some(j) = ev.jws() else {
+        return signed_url_not_yet_valid(ev);
+    };
     let (t, clock) = ev.judging_time();
     let nbf = j.time_claim("nbf").filter(|n| *n > t);
     // An iat a few seconds ahead is normal clock noise; servers that check iat allow some.
@@ -119,6 +122,39 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         ),
     );
     Some(f)
+}
+
+/// A signed URL whose start (`st`, `X-Amz-Date`) is still ahead, judged like a token's `nbf`.
+fn signed_url_not_yet_valid(ev: &Evidence) -> Option<Finding> {
+    let s = ev.signed_url.as_ref()?;
+    let start = s.starts.as_ref()?;
+    let (t, clock) = ev.judging_time();
+    // A few seconds ahead is clock noise; services allow some.
+    if start.unix <= t + 5 {
+        return None;
+    }
+    Some(
+        Finding::new(
+            ID,
+            format!(
+                "The {} is not valid yet: {} is {} in the future by {clock}",
+                s.kind.name(),
+                start.params,
+                human_duration(start.unix - t)
+            ),
+            86,
+        )
+        .evidence_with(
+            "request.query",
+            format!(
+                "{} says it starts at {}; judged at {} by {clock}",
+                start.params,
+                format_unix(start.unix),
+                format_unix(t)
+            ),
+            json!({ "kind": s.kind, "param": start.params, "starts": start.unix, "judged_at": t }),
+        ),
+    )
 }
 
 #[cfg(test)]

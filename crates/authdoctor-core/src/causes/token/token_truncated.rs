@@ -34,7 +34,11 @@ use crate::token::jwt::{JwtAnalysis, JwtDefect};
 use serde_json::json;
 
 /// How the evidence weighs for and against this cause (see `causes::consistency`).
-pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile::NONE;
+/// A value a recorder masked (`Bearer REDACTED`) is not the user's to fix.
+pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consistency::Profile {
+    requires: &[crate::causes::consistency::Signal::ValueIsUsers],
+    ..crate::causes::consistency::Profile::NONE
+};
 
 pub const ID: &str = "token-truncated";
 

@@ -248,3 +248,30 @@ fn an_expired_sas_is_token_expired_naming_se() {
     let ok = std::fs::read_to_string(peer_var("AUTHDOCTOR_AZURITE_SAS_FILE")).expect("SAS file");
     check_json(&[format!("{azurite}/private/hello.txt?{}", ok.trim())]).assert_exit(0);
 }
+
+/// A read-only SAS used to write: Azurite's `AuthorizationPermissionMismatch`; the SAS's `sp`
+/// says what is missing.
+#[test]
+fn a_write_with_a_read_only_sas_names_the_permission() {
+    let azurite = peer("AUTHDOCTOR_AZURITE");
+    let sas = std::fs::read_to_string(peer_var("AUTHDOCTOR_AZURITE_SAS_READONLY_FILE"))
+        .expect("the read-only SAS file");
+    let r = top(
+        &[
+            "-X".into(),
+            "PUT".into(),
+            "-H".into(),
+            "x-ms-blob-type: BlockBlob".into(),
+            "-d".into(),
+            "hello".into(),
+            format!("{azurite}/private/new.txt?{}", sas.trim()),
+        ],
+        "insufficient-scope",
+    );
+    assert!(
+        r.json()["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("sp=")
+    );
+}

@@ -57,6 +57,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if !ev.is_auth_failure() {
         return None;
     }
+    if let Some(f) = sas_permissions(ev) {
+        return Some(f);
+    }
     let last = ev.last()?;
     let granted = ev.jws().and_then(|j| j.scopes());
     let mut score = 0u8;
@@ -178,6 +181,55 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 .step("Check the client is allowed that scope; some issuers drop disallowed scopes silently."),
         )
         .with_score(score),
+    )
+}
+
+/// An Azure SAS whose permissions (`sp`) lack what the method needs: its scope, in effect.
+fn sas_permissions(ev: &Evidence) -> Option<Finding> {
+    use crate::token::signed_url::SignedUrlKind;
+    let s = ev.signed_url.as_ref()?;
+    if s.kind != SignedUrlKind::AzureSas {
+        return None;
+    }
+    let sp = s.permissions.as_deref()?;
+    // Blob service letters: r read, a add, c create, w write, d delete, l list.
+    let needs: &[char] = match ev.request.method.to_ascii_uppercase().as_str() {
+        "GET" | "HEAD" => &['r', 'l'],
+        "PUT" => &['w', 'c'],
+        "POST" => &['a', 'w', 'c'],
+        "DELETE" => &['d'],
+        _ => return None,
+    };
+    if sp.chars().any(|c| needs.contains(&c)) {
+        return None;
+    }
+    let want: String = needs
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(" or ");
+    Some(
+        Finding::new(
+            ID,
+            format!(
+                "The SAS grants sp={sp}: a {} needs {want}",
+                ev.request.method.to_ascii_uppercase()
+            ),
+            88,
+        )
+        .evidence_with(
+            "request.query.sp",
+            format!("the SAS's permissions are {sp:?}"),
+            json!({ "sp": sp, "method": ev.request.method, "needs_any_of": needs }),
+        )
+        .fix(
+            Fix::new(
+                "new-sas-permissions",
+                "Sign a SAS that grants the operation",
+                Effort::Easy,
+            )
+            .step(format!("Generate the SAS again with sp including {want}.")),
+        ),
     )
 }
 

@@ -56,18 +56,33 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let claim_typ = j.str_claim("typ").unwrap_or("").to_ascii_lowercase();
     let token_use = j.str_claim("token_use").unwrap_or("").to_ascii_lowercase();
+    // Every marker libraries write: `typ` (header and claim), `token_use` (Cognito),
+    // `token_type` (simplejwt), `type` (Flask-JWT-Extended and others).
+    let claim_token_type = j.str_claim("token_type").unwrap_or("").to_ascii_lowercase();
+    let claim_type = j.str_claim("type").unwrap_or("").to_ascii_lowercase();
+    let marker_of = |kind: &str| {
+        [
+            ("typ", claim_typ.as_str()),
+            ("token_use", token_use.as_str()),
+            ("token_type", claim_token_type.as_str()),
+            ("type", claim_type.as_str()),
+        ]
+        .into_iter()
+        .find(|(_, v)| v.contains(kind))
+        .map(|(k, v)| format!("the claim {k} says {v:?}"))
+    };
     let mut markers = Vec::new();
     let mut kind = "";
-    if claim_typ == "refresh" || token_use == "refresh" || typ_header.contains("refresh") {
+    if let Some(m) = marker_of("refresh").or_else(|| {
+        typ_header
+            .contains("refresh")
+            .then(|| format!("the header typ says {typ_header:?}"))
+    }) {
         kind = "a refresh token";
-        markers.push(format!(
-            "typ/token_use says {}",
-            if claim_typ.is_empty() {
-                &token_use
-            } else {
-                &claim_typ
-            }
-        ));
+        markers.push(m);
+    } else if let Some(m) = marker_of("logout") {
+        kind = "a logout token";
+        markers.push(m);
     } else {
         for c in ["nonce", "at_hash", "c_hash"] {
             if j.claims.contains_key(c) {
@@ -120,7 +135,11 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         score,
     );
     for m in &markers {
-        f = f.evidence_with("token.claims", m.clone(), json!({ "marker": m }));
+        f = f.evidence_with(
+            "token.claims",
+            m.clone(),
+            json!({ "marker": m, "sent": kind, "expected": "an access token" }),
+        );
     }
     Some(f.fix(
         Fix::new("send-access-token", "Send the access_token, not the id_token or refresh_token", Effort::Easy)
@@ -128,6 +147,28 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .step("In the token response, use the field access_token.")
             .step("If the access token is opaque but the API wants a JWT, request the API's audience/resource when asking for the token."),
     ))
+}
+
+#[cfg(test)]
+mod more_markers {
+    use crate::causes::testkit::*;
+
+    #[test]
+    fn token_type_and_type_claims_name_a_refresh_token() {
+        for claims in [
+            serde_json::json!({"token_type": "refresh", "exp": NOW + 600, "jti": "x"}),
+            serde_json::json!({"type": "refresh", "exp": NOW + 600, "fresh": false}),
+        ] {
+            let t = jwt(claims);
+            let ev = evidence(
+                &[("Authorization", &format!("Bearer {t}"))],
+                401,
+                &[("WWW-Authenticate", "Bearer error=\"invalid_token\"")],
+            );
+            let f = super::check(&ev).expect("finding");
+            assert!(f.title.contains("refresh token"), "{}", f.title);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -147,6 +147,8 @@ pub struct Evidence {
     /// Credentials a HAR recorder removed or masked (`REDACTED`, `***`, `[filtered]`): their
     /// values are not the user's, so nothing that depends on them is judged.
     pub redacted_by_recorder: Vec<RecorderRedaction>,
+    /// Where the API's own OpenAPI/Swagger document says the operation's credential goes.
+    pub api: Option<crate::api_description::ApiDescription>,
 
     // Differential probes, filled by the CLI with the `with_*` builders.
     /// Every probe that ran, in a fixed order.
@@ -243,6 +245,7 @@ impl Evidence {
             Vec::new()
         };
         Evidence {
+            api: None,
             signed_url,
             redacted_by_recorder,
             vendor,
@@ -270,6 +273,12 @@ impl Evidence {
     /// Attach the differential probes' results.
     pub fn with_probes(mut self, probes: Vec<ProbeResult>) -> Self {
         self.probes = probes;
+        self
+    }
+
+    /// Attach the API's published description of its credentials.
+    pub fn with_api(mut self, api: Option<crate::api_description::ApiDescription>) -> Self {
+        self.api = api;
         self
     }
 

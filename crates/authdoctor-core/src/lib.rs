@@ -9,6 +9,7 @@
 //! [`diagnosis`] ranks them; [`report`] renders human or JSON output with every secret redacted
 //! ([`secret`]). This crate must never open a socket.
 
+pub mod api_description;
 pub mod causes;
 pub mod diagnosis;
 pub mod evidence;

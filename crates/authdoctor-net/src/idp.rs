@@ -66,7 +66,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DOC_CAP: usize = 1024 * 1024;
 
 /// The body, or an error once it passes [`DOC_CAP`].
-async fn read_limited(resp: reqwest::Response) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_limited(resp: reqwest::Response) -> Result<Vec<u8>, String> {
     use http_body_util::{BodyExt, Limited};
     Limited::new(reqwest::Body::from(resp), DOC_CAP)
         .collect()
@@ -83,7 +83,7 @@ async fn read_limited(resp: reqwest::Response) -> Result<Vec<u8>, String> {
 
 /// The user's proxy settings (`-x`, `--noproxy`, the environment) apply to issuer fetches too:
 /// where the request goes through a proxy, so do they.
-fn client(opts: &IdpOptions) -> Result<reqwest::Client, String> {
+pub(crate) fn client(opts: &IdpOptions) -> Result<reqwest::Client, String> {
     let transport = opts.transport.clone();
     let env = crate::send::EnvSnapshot::capture();
     let proxy = reqwest::Proxy::custom(move |u: &url::Url| {

@@ -102,6 +102,8 @@ pub struct ProfileHost {
 #[derive(Debug)]
 pub struct Probed {
     pub sent: Result<Vec<Exchange>, NetError>,
+    /// The API's OpenAPI/Swagger description of the operation's credentials, when published.
+    pub api: Option<authdoctor_core::api_description::ApiDescription>,
     pub inspection: Option<Result<TlsInspection, NetError>>,
     pub probes: Vec<ProbeResult>,
     pub ntp: Vec<NtpSample>,
@@ -123,6 +125,7 @@ pub async fn send_with_probes(spec: &RequestSpec, opts: &SendOptions, p: &ProbeO
     if let Err(e) = send::check_pins(spec) {
         return Probed {
             sent: Err(e),
+            api: None,
             inspection: None,
             probes: Vec::new(),
             ntp: Vec::new(),
@@ -207,9 +210,22 @@ pub async fn send_with_probes(spec: &RequestSpec, opts: &SendOptions, p: &ProbeO
             .await,
         )
     };
+    // The API's own description, from the addressed origin only; then, when it puts the
+    // credential somewhere else than the request did, the same request with it moved there.
+    let described = async {
+        if !p.enabled {
+            return (None, None);
+        }
+        let api = api_description(spec, p.timeout.min(Duration::from_secs(3))).await;
+        let moved = match &api {
+            Some(a) if http && has_credential => moved_probe(spec, a, &probe_opts).await,
+            _ => None,
+        };
+        (api, moved)
+    };
     let started = Instant::now();
-    let ((sent, inspection), without, direct, cache, ntp, dns) =
-        tokio::join!(main, without, direct, cache, ntp, dns);
+    let ((sent, inspection), without, direct, cache, ntp, dns, (api, moved)) =
+        tokio::join!(main, without, direct, cache, ntp, dns, described);
     let cert_started = Instant::now();
     let client_cert = read_client_cert(spec);
 
@@ -244,6 +260,9 @@ pub async fn send_with_probes(spec: &RequestSpec, opts: &SendOptions, p: &ProbeO
     if let Some(c) = cache {
         probes.push(judge_cache(c, last.as_ref()));
     }
+    if let Some(m) = moved {
+        probes.push(judge_moved(m, last.as_ref()));
+    }
     if sigv4 && http {
         let mut r = ProbeResult::new(
             "cache-bust",
@@ -265,12 +284,111 @@ pub async fn send_with_probes(spec: &RequestSpec, opts: &SendOptions, p: &ProbeO
     let _ = started;
     Probed {
         sent,
+        api,
         inspection,
         probes,
         ntp,
         dns: dns.map(|(d, _)| d),
         client_cert,
     }
+}
+
+/// The API's OpenAPI/Swagger document, from the addressed origin's common paths (no
+/// credential sent; the issuer client's caps, timeout and proxy settings), read for the
+/// request's operation.
+async fn api_description(
+    spec: &RequestSpec,
+    timeout: Duration,
+) -> Option<authdoctor_core::api_description::ApiDescription> {
+    use authdoctor_core::api_description::{DOCUMENT_PATHS, parse};
+    let url = Url::parse(&spec.url).ok()?;
+    let opts = crate::idp::IdpOptions {
+        timeout: Some(timeout),
+        transport: spec.transport.clone(),
+        ..Default::default()
+    };
+    let client = crate::idp::client(&opts).ok()?;
+    let deadline = Instant::now() + timeout;
+    for path in DOCUMENT_PATHS {
+        let remaining = deadline.checked_duration_since(Instant::now())?;
+        let mut doc_url = url.clone();
+        doc_url.set_path(path);
+        doc_url.set_query(None);
+        let Ok(Ok(resp)) =
+            tokio::time::timeout(remaining, client.get(doc_url.clone()).send()).await
+        else {
+            continue;
+        };
+        if !resp.status().is_success() {
+            continue;
+        }
+        let Ok(body) = crate::idp::read_limited(resp).await else {
+            continue;
+        };
+        if let Some(d) = parse(&body, doc_url.as_str(), &spec.method, url.path()) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+/// The request with its credential moved to the first place the description names that it
+/// was not sent to (same origin, so the outbound gate lets it go).
+async fn moved_probe(
+    spec: &RequestSpec,
+    api: &authdoctor_core::api_description::ApiDescription,
+    opts: &SendOptions,
+) -> Option<HttpProbe> {
+    use authdoctor_core::api_description::{move_credential, same_place, sent_places};
+    let sent = sent_places(spec);
+    if api
+        .places
+        .iter()
+        .any(|d| sent.iter().any(|(s, _)| same_place(s, d)))
+    {
+        return None;
+    }
+    let to = api.places.first()?;
+    let moved = move_credential(spec, to)?;
+    let changed = format!(
+        "the credential moved from {} to {}, where the API's description ({}) puts it",
+        sent.first().map(|(p, _)| p.describe()).unwrap_or_default(),
+        to.describe(),
+        redact_url(&api.url)
+    );
+    Some(
+        http_probe(
+            "moved-credential",
+            &changed,
+            with_buster(&moved, false),
+            opts,
+            false,
+        )
+        .await,
+    )
+}
+
+fn judge_moved(p: HttpProbe, main: Option<&Exchange>) -> ProbeResult {
+    let mut r = p.result;
+    match (&p.last, main) {
+        (Some(x), Some(m)) => {
+            r.differs = Some(x.status != m.status);
+            r.verdict = if (200..300).contains(&x.status) {
+                format!(
+                    "answered {} with the credential where the API's description puts it: that is where the API reads it",
+                    x.status
+                )
+            } else {
+                format!(
+                    "answered {} with the credential moved too: the place is not the (only) problem",
+                    x.status
+                )
+            };
+        }
+        (Some(x), None) => r.verdict = format!("answered {}", x.status),
+        _ => no_answer(&mut r),
+    }
+    r
 }
 
 // ---------------------------------------------------------------------------------------------

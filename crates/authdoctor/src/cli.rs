@@ -40,6 +40,12 @@ pub enum Command {
     Scopes(crate::commands::scopes::ScopesArgs),
     /// Check the lifetimes of every profile's tokens and credentials (exit code + JSON for CI).
     Watch(crate::commands::watch::WatchArgs),
+    /// Write a copy of a HAR file that is safe to share: every credential redacted.
+    Redact(crate::commands::redact::RedactArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(crate::commands::generate::CompletionsArgs),
+    /// Print the man page (roff), every subcommand included.
+    Manpage(crate::commands::generate::ManpageArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -67,6 +67,13 @@ pub fn write_secret(s: &str) {
     write_bytes(s);
 }
 
+/// Write text generated from the program's own definitions (completion scripts, the man page)
+/// or already redacted by a redactor that keeps more structure than the pass would (`redact`'s
+/// HAR keeps JWT headers and claims, which the pass would collapse): no redaction pass.
+pub fn write_generated(s: &str) {
+    write_bytes(s);
+}
+
 /// Write `s` to stderr after the redaction pass for prose.
 pub fn ewrite(s: &str) {
     let mut err = anstream::stderr().lock();

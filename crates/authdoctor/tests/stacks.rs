@@ -275,3 +275,28 @@ fn a_write_with_a_read_only_sas_names_the_permission() {
             .contains("sp=")
     );
 }
+
+/// A credential in the wrong place, judged against the API's own OpenAPI document (FastAPI
+/// publishes `/openapi.json`): the key sent as a Bearer token where the operation reads
+/// `X-API-Key`. The moved-credential probe proves it; `--fix` moves it and verifies.
+#[test]
+fn a_key_in_the_wrong_place_is_found_from_the_openapi_document_and_fixed() {
+    let fastapi = peer("AUTHDOCTOR_FASTAPI");
+    let key = peer_var("AUTHDOCTOR_FASTAPI_API_KEY");
+    let args = vec![
+        "-H".to_string(),
+        format!("Authorization: Bearer {key}"),
+        format!("{fastapi}/apikey"),
+    ];
+    let r = top(&args, "credentials-in-wrong-place");
+    let probes = r.json()["probes"].to_string();
+    assert!(probes.contains("moved-credential"), "{}", r.describe());
+    r.assert_no_secrets(&[Secret::new("api key", &key)]);
+    let mut fix = vec!["--fix".to_string()];
+    fix.extend(args);
+    let f = check_json(&fix);
+    f.assert_exit(0);
+    assert_eq!(f.json()["fix"]["verified"], true, "{}", f.describe());
+    assert_eq!(f.json()["fix"]["applied"][0]["id"], "move-credential");
+    f.assert_no_secrets(&[Secret::new("api key", &key)]);
+}

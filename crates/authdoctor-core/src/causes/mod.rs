@@ -50,6 +50,7 @@ pub static CATALOGUE: &[Cause] = &[
     cause!(token::token_truncated),
     cause!(header::basic_encoding),
     cause!(header::scheme_mismatch),
+    cause!(header::credentials_in_wrong_place),
     cause!(header::digest_failure),
     cause!(idp::signature_invalid),
     cause!(token::token_expired),
@@ -80,10 +81,7 @@ pub static CATALOGUE: &[Cause] = &[
 
 /// Ids reserved for causes that later work will detect. Listed so the id set stays coherent
 /// (and so `explain --list` can say what is coming); they never produce findings today.
-pub static PLANNED: &[(&str, &str)] = &[(
-    "credentials-in-wrong-place",
-    "The credential was sent where the API does not read it",
-)];
+pub static PLANNED: &[(&str, &str)] = &[];
 
 /// Run every rule, fold in what vendor knowledge and the server's statement say, weigh each
 /// finding by its cause's consistency table, and rank, most likely first.

@@ -74,6 +74,7 @@ fn fix(said: Said) -> Fix {
 fn covered_by(said: Said) -> &'static [&'static str] {
     match said {
         Said::NoCredential => &[
+            "credentials-in-wrong-place",
             "client-certificate",
             "proxy-stripped-credentials",
             "redirect-dropped-credentials",

@@ -174,7 +174,7 @@ pub(crate) async fn live_probed(
             (
                 r.sent,
                 r.inspection,
-                Some((r.probes, r.ntp, r.dns, r.client_cert)),
+                Some((r.probes, r.ntp, r.dns, r.client_cert, r.api)),
             )
         }
         None => {
@@ -202,11 +202,12 @@ pub(crate) async fn live_probed(
     };
     let ev = Evidence::new(spec, exchanges, proxy, None, now_unix());
     Ok(match extra {
-        Some((probes, ntp, dns, cert)) => ev
+        Some((probes, ntp, dns, cert, api)) => ev
             .with_probes(probes)
             .with_ntp(ntp)
             .with_dns(dns)
-            .with_client_cert(cert),
+            .with_client_cert(cert)
+            .with_api(api),
         None => ev,
     })
 }

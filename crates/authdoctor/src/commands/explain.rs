@@ -16,9 +16,11 @@ pub fn run(args: ExplainArgs) -> Result<i32, CliError> {
                 causes::summary(c.id).unwrap_or_default()
             );
         }
-        outln!("\nReserved ids, detected by later versions:\n");
-        for (id, s) in PLANNED {
-            outln!("  {id:<34} {:<10} {s}", "planned");
+        if !PLANNED.is_empty() {
+            outln!("\nReserved ids, detected by later versions:\n");
+            for (id, s) in PLANNED {
+                outln!("  {id:<34} {:<10} {s}", "planned");
+            }
         }
         return Ok(exit::OK);
     }

@@ -46,6 +46,8 @@ enum Action {
     CallFinalUrl(String),
     /// `Cache-Control: no-cache` so a cache does not answer with a stored 401.
     BustCache,
+    /// The credential moved to the place the API's own description names.
+    MoveCredential(authdoctor_core::api_description::Place),
 }
 
 impl Action {
@@ -58,6 +60,7 @@ impl Action {
             Action::UseScheme(_) => "use-challenged-scheme",
             Action::CallFinalUrl(_) => "call-final-url",
             Action::BustCache => "bypass-cache",
+            Action::MoveCredential(_) => "move-credential",
         }
     }
 }
@@ -129,6 +132,11 @@ fn plan(ev: &Evidence, findings: &[Finding]) -> Vec<(String, Action)> {
                 .and_then(|x| url::Url::parse(&x.url).ok())
                 .map(|b| Action::CallFinalUrl(b.to_string())),
             "cached-401" => Some(Action::BustCache),
+            "credentials-in-wrong-place" => ev
+                .api
+                .as_ref()
+                .and_then(|a| a.places.first().cloned())
+                .map(Action::MoveCredential),
             _ => None,
         };
         if let Some(a) = action {
@@ -304,6 +312,14 @@ async fn apply(
             Ok(format!(
                 "sent the request straight to {}",
                 authdoctor_core::secret::redact_url(u)
+            ))
+        }
+        Action::MoveCredential(to) => {
+            *spec = authdoctor_core::api_description::move_credential(spec, to)
+                .ok_or(("no credential to move".to_string(), None))?;
+            Ok(format!(
+                "moved the credential to {}, where the API's description puts it",
+                to.describe()
             ))
         }
         Action::BustCache => {

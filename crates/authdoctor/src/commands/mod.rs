@@ -6,8 +6,10 @@ mod demo;
 pub(crate) mod exec;
 mod explain;
 mod fix;
+pub(crate) mod generate;
 mod idp;
 pub(crate) mod proxy;
+pub(crate) mod redact;
 pub(crate) mod scopes;
 pub(crate) mod token;
 pub(crate) mod watch;
@@ -37,6 +39,9 @@ pub fn run(p: Parsed) -> Result<i32, CliError> {
         Command::Proxy(args) => proxy::run(args),
         Command::Scopes(args) => scopes::run(args),
         Command::Watch(args) => watch::run(args),
+        Command::Redact(args) => redact::run(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Manpage(args) => generate::manpage(args),
     }
 }
 

@@ -5,8 +5,11 @@
 //! and a client certificate file when `AUTHDOCTOR_CLIENT_CERT` names one.
 //!
 //! Exit codes: 0 all fine, 1 something expired, 5 something expires within `--warn`.
+//!
+//! `--format prometheus` prints the same facts as OpenMetrics text for a node-exporter textfile
+//! collector or a scrape wrapper ([`prometheus`]).
 
-use crate::cli::{Format, OutputArgs};
+use crate::cli::ColorChoice;
 use crate::exit::{self, CliError};
 use crate::out::outln;
 use authdoctor_core::time::{human_duration, now_unix};
@@ -23,8 +26,20 @@ pub struct WatchArgs {
     pub warn: i64,
     #[arg(long, value_name = "FILE")]
     pub config: Option<String>,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// Output format: human, json, or prometheus (OpenMetrics text).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: WatchFormat,
+    /// Colour: auto (TTY and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum WatchFormat {
+    Human,
+    Json,
+    /// OpenMetrics text: expiry timestamps per profile (and per credential kind).
+    Prometheus,
 }
 
 /// Exit code when something expires within the warning window.
@@ -54,6 +69,60 @@ fn item(
         }
     };
     serde_json::json!({"what": what, "expires_at": expires_at, "remaining_seconds": left, "status": status})
+}
+
+/// A label value in the exposition format: `\`, `"` and newlines escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// OpenMetrics text for the profiles' items (as built by [`run`]): one gauge family for the
+/// access tokens' expiry, one for the other credentials' (labelled by `kind`), each sample only
+/// where the expiry is known, then `# EOF`. Timestamps are Unix seconds by the local clock (the
+/// issuer's clock is converted with the offset recorded when the token was issued), so an
+/// alert can compare them with `time()`.
+pub fn prometheus(profiles: &[serde_json::Value], _now: i64) -> String {
+    let mut tokens = String::new();
+    let mut creds = String::new();
+    for p in profiles {
+        let name = label(p["profile"].as_str().unwrap_or_default());
+        let offset = p["server_offset"].as_i64().unwrap_or(0);
+        for i in p["items"].as_array().into_iter().flatten() {
+            let Some(exp) = i["expires_at"].as_i64() else {
+                continue;
+            };
+            let what = i["what"].as_str().unwrap_or_default();
+            if what == "access_token" {
+                tokens.push_str(&format!(
+                    "authdoctor_token_expiry_timestamp_seconds{{profile=\"{name}\"}} {}\n",
+                    exp - offset
+                ));
+            } else {
+                let local = if what == "refresh_token" {
+                    exp - offset
+                } else {
+                    exp
+                };
+                creds.push_str(&format!(
+                    "authdoctor_credential_expiry_timestamp_seconds{{profile=\"{name}\",kind=\"{}\"}} {local}\n",
+                    label(what)
+                ));
+            }
+        }
+    }
+    let mut out = String::new();
+    out.push_str("# HELP authdoctor_token_expiry_timestamp_seconds When the profile's cached access token expires (Unix time, local clock).\n");
+    out.push_str("# TYPE authdoctor_token_expiry_timestamp_seconds gauge\n");
+    out.push_str("# UNIT authdoctor_token_expiry_timestamp_seconds seconds\n");
+    out.push_str(&tokens);
+    out.push_str("# HELP authdoctor_credential_expiry_timestamp_seconds When a profile's credential expires, by kind (refresh_token, client_secret, client_certificate; Unix time, local clock).\n");
+    out.push_str("# TYPE authdoctor_credential_expiry_timestamp_seconds gauge\n");
+    out.push_str("# UNIT authdoctor_credential_expiry_timestamp_seconds seconds\n");
+    out.push_str(&creds);
+    out.push_str("# EOF\n");
+    out
 }
 
 fn jwt_exp(s: &str) -> Option<i64> {
@@ -124,9 +193,17 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
                 _ => {}
             }
         }
-        profiles.push(serde_json::json!({"profile": name, "items": items}));
+        profiles.push(serde_json::json!({
+            "profile": name,
+            "items": items,
+            "server_offset": t.as_ref().and_then(|t| t.server_offset),
+        }));
     }
-    if a.output.format == Format::Json {
+    if a.format == WatchFormat::Prometheus {
+        crate::out::write_generated(&prometheus(&profiles, now));
+        return Ok(code);
+    }
+    if a.format == WatchFormat::Json {
         outln!(
             "{}",
             serde_json::json!({

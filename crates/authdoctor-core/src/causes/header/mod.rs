@@ -2,6 +2,7 @@
 
 pub mod basic_encoding;
 pub mod credential_formatting;
+pub mod credentials_in_wrong_place;
 pub mod digest_failure;
 pub mod malformed_authorization_header;
 pub mod missing_credentials;

@@ -91,6 +91,17 @@ fn path_matches(template: &str, path: &str) -> bool {
             .all(|(a, b)| (a.starts_with('{') && a.ends_with('}')) || a == b)
 }
 
+impl ApiDescription {
+    /// Does the request already carry its credential in one of the places the operation
+    /// accepts?
+    pub fn satisfied_by(&self, spec: &RequestSpec) -> bool {
+        let sent = sent_places(spec);
+        self.places
+            .iter()
+            .any(|d| sent.iter().any(|(s, _)| same_place(s, d)))
+    }
+}
+
 /// Read a document for the request `method path`; `None` when it is not an OpenAPI/Swagger
 /// document or names no credential place for the operation.
 pub fn parse(doc: &[u8], url: &str, method: &str, path: &str) -> Option<ApiDescription> {

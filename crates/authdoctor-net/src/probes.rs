@@ -339,15 +339,11 @@ async fn moved_probe(
     api: &authdoctor_core::api_description::ApiDescription,
     opts: &SendOptions,
 ) -> Option<HttpProbe> {
-    use authdoctor_core::api_description::{move_credential, same_place, sent_places};
-    let sent = sent_places(spec);
-    if api
-        .places
-        .iter()
-        .any(|d| sent.iter().any(|(s, _)| same_place(s, d)))
-    {
+    use authdoctor_core::api_description::{move_credential, sent_places};
+    if api.satisfied_by(spec) {
         return None;
     }
+    let sent = sent_places(spec);
     let to = api.places.first()?;
     let moved = move_credential(spec, to)?;
     let changed = format!(

@@ -376,36 +376,25 @@ impl Clients {
     async fn for_url(&mut self, url: &Url) -> Result<Client, NetError> {
         let https = url.scheme() == "https";
         let host = url.host_str().unwrap_or_default();
-        // A pinned host gets a client of its own that connects where the pin says.
-        if let Some(addrs) = pinned_addrs(&self.transport, url).await? {
-            if resolve_proxy(&self.transport, url, &self.env).is_some() {
-                return Err(NetError::InvalidRequest(format!(
-                    "--resolve/--connect-to pin {host}, but the request goes through a proxy, which resolves the host itself: refused rather than send the credential elsewhere (add --noproxy {host})"
-                )));
-            }
-            let key = (https, host.to_string(), addrs.clone());
-            if let Some((_, c)) = self.pinned.iter().find(|(k, _)| *k == key) {
-                return Ok(c.clone());
-            }
-            let client = build_client(
-                &self.transport,
-                &self.env,
-                self.connect_timeout,
-                https,
-                host,
-                self.proxy_auth.clone(),
-                Some(&addrs),
-            )?;
-            self.pinned.push((key, client.clone()));
-            return Ok(client);
+        // A pinned host gets a client of its own that connects where the pin says; the others
+        // share one client per scheme.
+        let pin = pinned_addrs(&self.transport, url).await?;
+        if pin.is_some() && resolve_proxy(&self.transport, url, &self.env).is_some() {
+            return Err(NetError::InvalidRequest(format!(
+                "--resolve/--connect-to pin {host}, but the request goes through a proxy, which resolves the host itself: refused rather than send the credential elsewhere (add --noproxy {host})"
+            )));
         }
-        let slot = if https {
-            &mut self.tls
-        } else {
-            &mut self.plain
+        let cached = match &pin {
+            Some(addrs) => self
+                .pinned
+                .iter()
+                .find(|((h, n, a), _)| *h == https && n == host && a == addrs)
+                .map(|(_, c)| c.clone()),
+            None if https => self.tls.clone(),
+            None => self.plain.clone(),
         };
-        if let Some(c) = slot {
-            return Ok(c.clone());
+        if let Some(c) = cached {
+            return Ok(c);
         }
         let client = build_client(
             &self.transport,
@@ -414,9 +403,15 @@ impl Clients {
             https,
             host,
             self.proxy_auth.clone(),
-            None,
+            pin.as_deref(),
         )?;
-        *slot = Some(client.clone());
+        match pin {
+            Some(addrs) => self
+                .pinned
+                .push(((https, host.to_string(), addrs), client.clone())),
+            None if https => self.tls = Some(client.clone()),
+            None => self.plain = Some(client.clone()),
+        }
         Ok(client)
     }
 }

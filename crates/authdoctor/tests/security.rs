@@ -24,33 +24,7 @@ fn redirect_to(location: String) -> impl Fn(&support::recorder::Seen) -> Answer 
 
 /// Runs the binary with extra environment variables (and the clean proxy environment).
 fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("authdoctor"));
-    cmd.args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("AUTHDOCTOR_PROFILE")
-        .timeout(std::time::Duration::from_secs(60));
-    for v in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "NO_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "no_proxy",
-    ] {
-        cmd.env_remove(v);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run authdoctor");
-    Run {
-        args: args.iter().map(|s| s.to_string()).collect(),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    authdoctor_env(args, env)
 }
 
 fn temp_dir(name: &str) -> PathBuf {

@@ -285,6 +285,16 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
+    authdoctor_env(args, &[])
+}
+
+/// [`authdoctor`] with extra environment variables (set after the proxy variables are cleared,
+/// and with `AUTHDOCTOR_PROFILE` cleared unless given).
+pub fn authdoctor_env<I, S>(args: I, env: &[(&str, &str)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
     let args: Vec<String> = args.into_iter().map(|s| s.as_ref().to_owned()).collect();
     let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("authdoctor"));
     cmd.args(&args)
@@ -304,6 +314,10 @@ where
         "no_proxy",
     ] {
         cmd.env_remove(var);
+    }
+    cmd.env_remove("AUTHDOCTOR_PROFILE");
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let out = cmd.output().expect("run authdoctor");
     Run {

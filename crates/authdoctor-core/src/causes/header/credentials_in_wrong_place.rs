@@ -35,7 +35,7 @@
 //! - OpenAPI Specification 3.1, Security Scheme Object and Security Requirement Object
 //! - RFC 6750 §2 (the three places a bearer token may travel)
 
-use crate::api_description::{same_place, sent_places};
+use crate::api_description::sent_places;
 use crate::causes::consistency::{Profile, READ_A_CREDENTIAL, Signal};
 use crate::diagnosis::{Effort, Finding, Fix, Weight};
 use crate::evidence::Evidence;
@@ -56,15 +56,11 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         return None;
     }
     let api = ev.api.as_ref()?;
-    let sent = sent_places(&ev.request);
-    let (from, _) = sent.first()?;
-    if api
-        .places
-        .iter()
-        .any(|d| sent.iter().any(|(s, _)| same_place(s, d)))
-    {
+    if api.satisfied_by(&ev.request) {
         return None;
     }
+    let sent = sent_places(&ev.request);
+    let (from, _) = sent.first()?;
     let wanted: Vec<String> = api.places.iter().map(|p| p.describe()).collect();
     let mut f = Finding::new(
         ID,

@@ -101,6 +101,9 @@ pub struct RawProfile {
     pub introspection_client_secret: Option<SecretRef>,
     /// Environment variable(s) `authdoctor exec` fills with the access token.
     pub token_env: Option<String>,
+    /// A file another program writes and rotates (a Kubernetes projected service-account
+    /// token, a Vault agent sink): the token source; no token is ever requested from an issuer.
+    pub token_file: Option<String>,
 }
 
 /// A config file: `default_profile` and `[profiles.NAME]` tables.
@@ -224,6 +227,7 @@ const FIELDS: &[&str] = &[
     "introspection_client_id",
     "introspection_client_secret",
     "token_env",
+    "token_file",
 ];
 
 fn is_secret_field(f: &str) -> bool {
@@ -248,6 +252,7 @@ fn field_of(p: &RawProfile, f: &str) -> Option<(String, Option<SecretRef>)> {
         "introspection_client_id" => s(&p.introspection_client_id),
         "introspection_client_secret" => sec(&p.introspection_client_secret),
         "token_env" => s(&p.token_env),
+        "token_file" => s(&p.token_file),
         _ => None,
     }
 }
@@ -490,6 +495,21 @@ hosts = ["api.example.com"]
             e.get("audience").unwrap().source,
             Source::Flag("--expect-aud".into())
         );
+    }
+
+    #[test]
+    fn token_file_is_a_profile_key() {
+        let f = parse(
+            "[profiles.k8s]\ntoken_file = \"/var/run/secrets/tokens/api\"\n",
+            "f.toml",
+        )
+        .unwrap();
+        let l = Layers {
+            user: Some(("config.toml".into(), f)),
+            ..Default::default()
+        };
+        let e = resolve(&l, Some("k8s"), None).unwrap();
+        assert_eq!(e.str("token_file"), Some("/var/run/secrets/tokens/api"));
     }
 
     #[test]

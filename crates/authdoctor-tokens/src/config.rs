@@ -65,6 +65,10 @@ pub struct TokenConfig {
     pub audience: Option<String>,
     /// Environment variable(s) `exec` fills, comma-separated in the profile.
     pub token_env: Vec<String>,
+    /// `token_file`: the token is read from this file, which another program writes and
+    /// rotates (Kubernetes projected service-account tokens, Vault agent sinks); it is re-read
+    /// when it changes, and no token is ever requested from an issuer.
+    pub token_file: Option<PathBuf>,
 }
 
 impl TokenConfig {
@@ -107,6 +111,41 @@ impl TokenConfig {
             profile: profile.clone(),
             reason: reason.to_string(),
         };
+        let token_env = eff
+            .str("token_env")
+            .map(|s| {
+                s.split([',', ' '])
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_else(|| vec!["ACCESS_TOKEN".to_string()]);
+        if let Some(path) = eff.str("token_file").filter(|p| !p.trim().is_empty()) {
+            // The file is the source: no client, no grant, no issuer needed (the issuer, when
+            // set, still names what `check` expects of the token).
+            if matches!(auth_method, Some(m) if m != "none") || key_file.is_some() {
+                return Err(cfg_err(&format!(
+                    "reads its token from token_file {path}: --auth-method/--key-file do not apply"
+                )));
+            }
+            return Ok(TokenConfig {
+                profile,
+                issuer: eff
+                    .str("issuer")
+                    .map(|s| s.trim_end_matches('/').to_string()),
+                endpoints: None,
+                client_id: eff.str("client_id").unwrap_or_default().to_string(),
+                auth: ClientAuth::None,
+                scopes: eff
+                    .str("scopes")
+                    .map(|s| s.split_whitespace().map(str::to_string).collect())
+                    .unwrap_or_default(),
+                resource: eff.str("resource").map(str::to_string),
+                audience: eff.str("audience").map(str::to_string),
+                token_env,
+                token_file: Some(expand_home(path)),
+            });
+        }
         let client_id = eff
             .str("client_id")
             .ok_or_else(|| cfg_err("no client_id (set it in the profile or AUTHDOCTOR_CLIENT_ID)"))?
@@ -147,15 +186,6 @@ impl TokenConfig {
             .str("scopes")
             .map(|s| s.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default();
-        let token_env = eff
-            .str("token_env")
-            .map(|s| {
-                s.split([',', ' '])
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_else(|| vec!["ACCESS_TOKEN".to_string()]);
         Ok(TokenConfig {
             profile,
             issuer,
@@ -166,6 +196,7 @@ impl TokenConfig {
             resource: eff.str("resource").map(str::to_string),
             audience: eff.str("audience").map(str::to_string),
             token_env,
+            token_file: None,
         })
     }
 
@@ -219,7 +250,8 @@ pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Endpoints,
     })
 }
 
-fn expand_home(p: &str) -> PathBuf {
+/// `~/…` against `$HOME`; anything else as given.
+pub fn expand_home(p: &str) -> PathBuf {
     match p.strip_prefix("~/") {
         Some(rest) => std::env::var_os("HOME")
             .map(|h| PathBuf::from(h).join(rest))

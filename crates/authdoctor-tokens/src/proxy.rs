@@ -559,17 +559,20 @@ async fn forward(own: &Affine, req: Request<Incoming>) -> Result<Response<ProxyB
             .send(own, parts.method, uri, headers, Either::Left(Empty::new()))
             .await?;
         if resp.status() == StatusCode::UNAUTHORIZED {
-            let renewed = state
-                .source
-                .renew_after_rejection(&token)
-                .await
-                .map_err(|e| e.to_string())?;
-            let (method, uri, mut headers) = again;
-            headers.insert(header::AUTHORIZATION, state.auth.value(&renewed)?);
-            state.stats.retried.fetch_add(1, Ordering::Relaxed);
-            state
-                .send(own, method, uri, headers, Either::Left(Empty::new()))
-                .await?
+            match state.source.renew_after_rejection(&token).await {
+                Ok(renewed) => {
+                    let (method, uri, mut headers) = again;
+                    headers.insert(header::AUTHORIZATION, state.auth.value(&renewed)?);
+                    state.stats.retried.fetch_add(1, Ordering::Relaxed);
+                    state
+                        .send(own, method, uri, headers, Either::Left(Empty::new()))
+                        .await?
+                }
+                // A token file not rotated yet: the upstream's own 401 goes back to the client
+                // (there is nothing else to try, and no issuer to blame).
+                Err(_) if state.source.token_file().is_some() => resp,
+                Err(e) => return Err(e.to_string()),
+            }
         } else {
             resp
         }

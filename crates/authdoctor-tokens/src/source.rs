@@ -21,6 +21,12 @@
 //!
 //! After a 401, [`TokenSource::renew_after_rejection`] forces step 4 once — unless the token in
 //! memory is already another one than the rejected one (a concurrent caller renewed it).
+//!
+//! A profile with `token_file` skips all of the above: the file is the token (another program
+//! writes and rotates it — a Kubernetes projected service-account token, a Vault agent sink).
+//! Each call stats it and re-reads it when its identity changes (inode — a symlink swap, as the
+//! kubelet does —, size, mtime); after a 401 it is re-read whatever its stamp says. No token is
+//! ever requested from an issuer for such a profile, and nothing is written to the cache.
 
 use crate::cache::FileCache;
 use crate::config::{ClientAuth, Endpoints, TokenConfig};
@@ -28,8 +34,19 @@ use crate::error::{EndpointErrorKind, TokenError};
 use crate::grant::{self, Recorder};
 use crate::token::TokenSet;
 use authdoctor_core::time::now_unix;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+/// What identifies one version of a token file: (inode, size, mtime).
+type Stamp = (u64, u64, Option<SystemTime>);
+
+/// A profile's `token_file` and the version of it last read.
+struct FileSource {
+    path: PathBuf,
+    seen: RwLock<Option<(Stamp, Arc<TokenSet>)>>,
+}
 
 struct Current {
     token: Arc<TokenSet>,
@@ -47,6 +64,8 @@ struct Inner {
     cache: Option<FileCache>,
     rec: Recorder,
     requests: AtomicU64,
+    /// Set for a `token_file` profile: the only token source.
+    file: Option<FileSource>,
 }
 
 /// A shareable, cloneable token provider for one profile.
@@ -87,6 +106,10 @@ impl TokenSource {
             inner: Arc::new(Inner {
                 profile: cfg.profile.clone(),
                 key: cfg.cache_key(),
+                file: cfg.token_file.clone().map(|path| FileSource {
+                    path,
+                    seen: RwLock::new(None),
+                }),
                 flight: tokio::sync::Mutex::new(cfg),
                 current: RwLock::new(None),
                 cache,
@@ -133,8 +156,16 @@ impl TokenSource {
             .map(|c| c.token.clone())
     }
 
+    /// The profile's `token_file`, when the token comes from a file.
+    pub fn token_file(&self) -> Option<&Path> {
+        self.inner.file.as_ref().map(|f| f.path.as_path())
+    }
+
     /// A fresh token (see the module doc for the steps).
     pub async fn token(&self) -> Result<Arc<TokenSet>, TokenError> {
+        if let Some(f) = &self.inner.file {
+            return self.read_token_file(f, false);
+        }
         if let Some(t) = self.fresh_in_memory() {
             return Ok(t);
         }
@@ -168,7 +199,58 @@ impl TokenSource {
         &self,
         rejected: &TokenSet,
     ) -> Result<Arc<TokenSet>, TokenError> {
+        if let Some(f) = &self.inner.file {
+            let t = self.read_token_file(f, true)?;
+            if t.access_token == rejected.access_token {
+                return Err(TokenError::Config {
+                    profile: self.inner.profile.clone(),
+                    reason: format!(
+                        "the token file {} still holds the token that was refused: whatever writes it (kubelet, Vault agent, …) has not rotated it; no token is requested from an issuer for a token_file profile",
+                        f.path.display()
+                    ),
+                });
+            }
+            return Ok(t);
+        }
         self.acquire(Some(rejected)).await
+    }
+
+    /// The token in the profile's file: the one read before when the file's stamp is unchanged
+    /// (unless `force`), else read again. The same content keeps the same set in memory, so a
+    /// renewal after a 401 can tell "rotated" from "rewritten with the same token".
+    fn read_token_file(&self, f: &FileSource, force: bool) -> Result<Arc<TokenSet>, TokenError> {
+        let err = |reason: String| TokenError::Config {
+            profile: self.inner.profile.clone(),
+            reason,
+        };
+        let meta = std::fs::metadata(&f.path)
+            .map_err(|e| err(format!("cannot read token_file {}: {e}", f.path.display())))?;
+        let stamp: Stamp = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ino(), meta.len(), meta.modified().ok())
+        };
+        let seen = f.seen.read().ok().and_then(|g| g.clone());
+        if !force
+            && let Some((st, t)) = &seen
+            && *st == stamp
+        {
+            return Ok(t.clone());
+        }
+        let text = std::fs::read_to_string(&f.path)
+            .map_err(|e| err(format!("cannot read token_file {}: {e}", f.path.display())))?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(err(format!("token_file {} is empty", f.path.display())));
+        }
+        let t = match seen {
+            Some((_, t)) if t.access_token == token => t,
+            _ => Arc::new(file_token_set(token, &self.inner.key, stamp.2)),
+        };
+        if let Ok(mut g) = f.seen.write() {
+            *g = Some((stamp, t.clone()));
+        }
+        self.set_current(t.clone());
+        Ok(t)
     }
 
     async fn acquire(&self, rejected: Option<&TokenSet>) -> Result<Arc<TokenSet>, TokenError> {
@@ -267,6 +349,34 @@ impl TokenSource {
     /// The transport recorder (for interactive grants that share it).
     pub fn recorder(&self) -> &Recorder {
         &self.inner.rec
+    }
+}
+
+/// A token set for a file's token: expiry, issue time and scope from its claims when it is a
+/// JWT (else issued at the file's mtime, expiry unknown).
+fn file_token_set(token: &str, key: &str, mtime: Option<SystemTime>) -> TokenSet {
+    use authdoctor_core::token::jwt::{JwtAnalysis, analyse};
+    let jwt = match analyse(token) {
+        Some(JwtAnalysis::Jws(j)) => Some(j),
+        _ => None,
+    };
+    let mtime = mtime
+        .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_else(now_unix);
+    TokenSet {
+        access_token: token.to_string(),
+        token_type: "Bearer".into(),
+        expires_at: jwt.as_ref().and_then(|j| j.time_claim("exp")),
+        issued_at: jwt
+            .as_ref()
+            .and_then(|j| j.time_claim("iat"))
+            .unwrap_or(mtime),
+        refresh_token: None,
+        refresh_expires_at: None,
+        scope: jwt.as_ref().and_then(|j| j.scopes()).map(|s| s.join(" ")),
+        server_offset: None,
+        key: key.to_string(),
     }
 }
 

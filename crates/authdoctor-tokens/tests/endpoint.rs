@@ -116,6 +116,7 @@ fn config(url: &str, id: &str, secret: &str) -> TokenConfig {
         resource: Some("https://api.example/".into()),
         audience: None,
         token_env: vec![],
+        token_file: None,
     }
 }
 

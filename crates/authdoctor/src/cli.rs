@@ -52,6 +52,43 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Every effective value of a profile, where it came from, and what it overrode.
     Show(ConfigShowArgs),
+    /// Write a profile from the issuer's discovery document (secret references only).
+    Init(ConfigInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigInitArgs {
+    /// The OAuth/OIDC issuer; its discovery document is read (OpenID Connect, then RFC 8414).
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// Name of the profile to write.
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub profile: String,
+    /// The OAuth client.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The environment variable that will hold the client secret (its name, not its value).
+    #[arg(long, value_name = "VAR", conflicts_with = "client_secret_file")]
+    pub client_secret_env: Option<String>,
+    /// The file that holds the client secret (keep it chmod 600).
+    #[arg(long, value_name = "PATH")]
+    pub client_secret_file: Option<String>,
+    /// RFC 8707 resource indicator requested with every token.
+    #[arg(long, value_name = "URL")]
+    pub resource: Option<String>,
+    /// A scope to request (repeatable).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scope: Vec<String>,
+    /// Write ./authdoctor.toml (the project file, meant to be committed) instead of the user
+    /// file ($XDG_CONFIG_HOME/authdoctor/config.toml).
+    #[arg(long)]
+    pub project: bool,
+    /// Replace the profile when it already exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Read the discovery document over plain http from a host other than loopback.
+    #[arg(long)]
+    pub allow_http_issuer: bool,
 }
 
 #[derive(Debug, Args)]

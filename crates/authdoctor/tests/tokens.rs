@@ -410,6 +410,7 @@ fn two_hundred_concurrent_callers_cause_one_token_request() {
         resource: Some(DEFAULT_AUD.into()),
         audience: None,
         token_env: vec![],
+        token_file: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)

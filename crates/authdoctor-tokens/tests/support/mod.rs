@@ -120,6 +120,7 @@ pub fn token_source(token_url: String) -> authdoctor_tokens::TokenSource {
         resource: None,
         audience: None,
         token_env: vec![],
+        token_file: None,
     };
     authdoctor_tokens::TokenSource::new(cfg, reqwest::Client::new(), None)
 }

@@ -243,6 +243,19 @@ async fn apply(
                     None,
                 ));
             }
+            if let Some(path) = &cfg.token_file
+                && !add_scopes.is_empty()
+            {
+                return Err((
+                    format!(
+                        "profile {} reads its token from token_file {}: other scopes cannot be requested (grant them to whatever writes the file)",
+                        cfg.profile,
+                        path.display()
+                    ),
+                    None,
+                ));
+            }
+            let from_file = cfg.token_file.clone();
             let mut scopes = cfg.scopes.clone();
             for s in add_scopes {
                 if !scopes.contains(s) {
@@ -262,6 +275,12 @@ async fn apply(
             }
             .map_err(|e| (e.to_string(), endpoint_report(&e)))?;
             set_authorization(spec, t.authorization());
+            if let Some(path) = from_file {
+                return Ok(format!(
+                    "took the current token from profile {name}'s token_file {}",
+                    path.display()
+                ));
+            }
             Ok(if add_scopes.is_empty() {
                 format!("obtained a new token with profile {name}")
             } else {

@@ -258,7 +258,8 @@ pub(crate) fn live_with_issuer(
             (main.await, None)
         }
     });
-    let ev = ev?;
+    let mut ev = ev?;
+    token_file_note(&mut ev, a);
     let mut raw = raw;
     // The challenge's RFC 9728 `resource_metadata`, when it is not what was already fetched.
     if !a.no_issuer
@@ -305,6 +306,55 @@ pub(crate) fn live_with_issuer(
         now,
     );
     Ok(ev.with_idp(Some(assessed)))
+}
+
+/// A profile with `token_file` (chosen by `--profile` or the request's host) whose file now
+/// holds another token than the one the request sent: the program still holds a token that
+/// was rotated on disk — the classic 401 of a long-running process with a projected
+/// service-account token or a Vault agent sink. Said as a note of the request.
+fn token_file_note(ev: &mut Evidence, a: &IdpArgs) {
+    let Some(sent) = bearer_token(&ev.request) else {
+        return;
+    };
+    let host = authdoctor_net::probes::host_of(&ev.request.url);
+    let Some(eff) = super::config::layers(None)
+        .ok()
+        .and_then(|l| profile::resolve(&l, a.profile.as_deref(), host.as_deref()).ok())
+    else {
+        return;
+    };
+    let Some(path) = eff.str("token_file") else {
+        return;
+    };
+    let path_buf = authdoctor_tokens::config::expand_home(path);
+    let current = match std::fs::read_to_string(&path_buf) {
+        Ok(t) => t.trim().to_string(),
+        Err(e) => {
+            ev.request.notes.push(format!(
+                "the profile {}'s token_file {path} cannot be read ({}): it could not be compared with the token sent",
+                eff.name.as_deref().unwrap_or("?"),
+                e.kind()
+            ));
+            return;
+        }
+    };
+    if current.is_empty() || current == sent {
+        return;
+    }
+    let iat = |t: &str| match jwt::analyse(t) {
+        Some(JwtAnalysis::Jws(j)) => j.time_claim("iat"),
+        _ => None,
+    };
+    let older = matches!((iat(&current), iat(&sent)), (Some(f), Some(s)) if f < s);
+    ev.request.notes.push(if older {
+        format!(
+            "the token file {path} holds another token than the one sent (issued before it: the request's token did not come from this file)"
+        )
+    } else {
+        format!(
+            "the token file {path} holds a newer token than the one sent (rotated on disk; the process still holds the old one)"
+        )
+    });
 }
 
 /// `--bundle FILE`: the report (already redacted and scrubbed) plus the verification results

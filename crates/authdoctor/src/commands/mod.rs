@@ -34,6 +34,7 @@ pub fn run(p: Parsed) -> Result<i32, CliError> {
         Command::Explain(args) => explain::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Config(crate::cli::ConfigCommand::Show(args)) => config::show(args),
+        Command::Config(crate::cli::ConfigCommand::Init(args)) => config::init(args),
         Command::Token(cmd) => token::run(cmd),
         Command::Exec(args) => exec::run(args),
         Command::Proxy(args) => proxy::run(args),

@@ -114,7 +114,12 @@ pub(crate) fn cache() -> Result<FileCache, CliError> {
 /// the file.
 pub(crate) fn source(cfg: TokenConfig) -> Result<TokenSource, CliError> {
     let make = || http_client().map_err(|e| e.to_string());
-    Ok(TokenSource::lazy(cfg, make, Some(cache()?)))
+    // A token_file profile's token lives in its file only: no cache.
+    let cache = match cfg.token_file {
+        Some(_) => None,
+        None => Some(cache()?),
+    };
+    Ok(TokenSource::lazy(cfg, make, cache))
 }
 
 /// The diagnosis of a refused token request, as a report (None without a recorded exchange).
@@ -161,10 +166,21 @@ pub fn run(cmd: TokenCommand) -> Result<i32, CliError> {
 
 fn get(a: TokenGetArgs) -> Result<i32, CliError> {
     let cfg = token_config(&a.profile, None)?;
+    if let Some(path) = &cfg.token_file
+        && a.grant != GrantKind::ClientCredentials
+    {
+        return Err(CliError::Usage(format!(
+            "profile {} reads its token from token_file {}: --grant does not apply",
+            cfg.profile,
+            path.display()
+        )));
+    }
     let rt = super::runtime()?;
     let src = source(cfg.clone())?;
     let result = rt.block_on(async {
         match a.grant {
+            // The file is the source (re-read as it is now); nothing is requested or cached.
+            _ if cfg.token_file.is_some() => Ok(src.token().await),
             GrantKind::ClientCredentials if a.force => {
                 // A forced renewal: treat the cached token as rejected.
                 match cache()?.load(&cfg.profile).ok().flatten() {
@@ -210,6 +226,15 @@ fn get(a: TokenGetArgs) -> Result<i32, CliError> {
         Ok(t) => t,
         Err(e) => return Ok(report_token_error(&e, &a.output)),
     };
+    if let Some(path) = &cfg.token_file
+        && let Some(left) = t.remaining(now_unix()).filter(|l| *l <= 0)
+    {
+        crate::out::errln!(
+            "warning: the token in {} expired {} ago: whatever writes it has not rotated it",
+            path.display(),
+            human_duration(-left)
+        );
+    }
     match a.output.format {
         Format::Json => {
             let now = now_unix();
@@ -253,8 +278,79 @@ pub(crate) fn describe(t: &TokenSet) -> serde_json::Value {
     })
 }
 
+/// `token show` for a `token_file` profile: the file's token, redacted, and where it is.
+fn show_file(a: &TokenShowArgs, cfg: TokenConfig) -> Result<i32, CliError> {
+    let path = cfg.token_file.clone().unwrap_or_default();
+    let name = cfg.profile.clone();
+    let src = TokenSource::new(cfg, reqwest::Client::new(), None);
+    let t = match super::runtime()?.block_on(src.token()) {
+        Ok(t) => t,
+        Err(e) => {
+            crate::out::errln!("authdoctor: error: {e}");
+            return Ok(exit::AUTH_FAILURE);
+        }
+    };
+    let mtime = std::fs::metadata(&path)
+        .ok()
+        .and_then(|m| m.modified().ok())
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64);
+    let mut v = describe(&t);
+    v["profile"] = name.clone().into();
+    v["store"] = "token_file".into();
+    v["store_location"] = path.display().to_string().into();
+    v["file_modified_at"] = mtime.into();
+    if a.output.format == Format::Json {
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(exit::OK);
+    }
+    let now = now_unix();
+    outln!("profile:  {name}");
+    outln!("token:    {} {}", t.token_type, redact(&t.access_token));
+    match (t.expires_at, t.remaining(now)) {
+        (Some(exp), Some(left)) => outln!(
+            "lifetime: issued {} ─ expires {} ({})",
+            format_unix(t.issued_at),
+            format_unix(exp),
+            if left > 0 {
+                format!("expires in {}", human_duration(left))
+            } else {
+                format!(
+                    "expired {} ago: whatever writes the file has not rotated it",
+                    human_duration(-left)
+                )
+            }
+        ),
+        _ => outln!("lifetime: unknown (not a JWT with exp)"),
+    }
+    if let Some(s) = &t.scope {
+        outln!("scope:    {s}");
+    }
+    if let serde_json::Value::Object(jwt) = &v["jwt"] {
+        outln!(
+            "header:   {}",
+            jwt.get("header").cloned().unwrap_or_default()
+        );
+        outln!(
+            "claims:   {}",
+            jwt.get("claims").cloned().unwrap_or_default()
+        );
+    }
+    outln!(
+        "store:    token_file {} (written and rotated by another program{}; re-read when it changes, never requested from an issuer)",
+        path.display(),
+        mtime
+            .map(|m| format!(", modified {}", format_unix(m)))
+            .unwrap_or_default()
+    );
+    Ok(exit::OK)
+}
+
 fn show(a: TokenShowArgs) -> Result<i32, CliError> {
     let cfg = token_config(&a.profile, None)?;
+    if cfg.token_file.is_some() {
+        return show_file(&a, cfg);
+    }
     let cache = cache()?;
     let Some(t) = cache
         .load(&cfg.profile)
@@ -338,6 +434,13 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
 
 fn revoke(a: TokenShowArgs) -> Result<i32, CliError> {
     let mut cfg = token_config(&a.profile, None)?;
+    if let Some(path) = &cfg.token_file {
+        return Err(CliError::Usage(format!(
+            "profile {} reads its token from token_file {}, which another program writes: revoke it where it is issued",
+            cfg.profile,
+            path.display()
+        )));
+    }
     let cache = cache()?;
     let Some(t) = cache
         .load(&cfg.profile)

@@ -2,7 +2,8 @@
 //! cached access token (renewed automatically, so informational), the refresh token (its
 //! `refresh_expires_in`, or its own `exp` when it is a JWT), the client secret (its
 //! `client_secret_expires_at` when the profile's issuer told us at registration, else unknown),
-//! and a client certificate file when `AUTHDOCTOR_CLIENT_CERT` names one.
+//! and a client certificate file when `AUTHDOCTOR_CLIENT_CERT` names one. A `token_file` profile
+//! reports its file's token instead (exit 1 only when it has expired: another program renews it).
 //!
 //! Exit codes: 0 all fine, 1 something expired, 5 something expires within `--warn`.
 //!
@@ -161,6 +162,35 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
     let mut code = exit::OK;
     let mut profiles = Vec::new();
     for name in &names {
+        // A token_file profile: its file is the token (rotated by another program), so only an
+        // expired one is a problem, and there is no client secret to watch.
+        let token_file = authdoctor_core::profile::resolve(&layers, Some(name), None)
+            .ok()
+            .and_then(|e| e.str("token_file").map(str::to_string));
+        if let Some(path) = token_file {
+            let full = authdoctor_tokens::config::expand_home(&path);
+            let status_item = match std::fs::read_to_string(&full) {
+                Ok(text) if !text.trim().is_empty() => {
+                    item("access_token", jwt_exp(text.trim()), now, 0, false)
+                }
+                Ok(_) => {
+                    serde_json::json!({"what": "access_token", "status": "expired", "reason": "the token file is empty"})
+                }
+                Err(e) => {
+                    serde_json::json!({"what": "access_token", "status": "expired", "reason": format!("the token file cannot be read: {}", e.kind())})
+                }
+            };
+            if status_item["status"] == "expired" {
+                code = exit::AUTH_FAILURE;
+            }
+            profiles.push(serde_json::json!({
+                "profile": name,
+                "token_file": path,
+                "items": [status_item],
+                "server_offset": null,
+            }));
+            continue;
+        }
         let t: Option<TokenSet> = cache.load(name).ok().flatten();
         let mut items = Vec::new();
         match &t {
@@ -220,7 +250,10 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
             outln!("no profiles configured and no cached tokens");
         }
         for p in &profiles {
-            outln!("{}", p["profile"].as_str().unwrap_or(""));
+            match p["token_file"].as_str() {
+                Some(f) => outln!("{} (token_file {f})", p["profile"].as_str().unwrap_or("")),
+                None => outln!("{}", p["profile"].as_str().unwrap_or("")),
+            }
             for i in p["items"].as_array().into_iter().flatten() {
                 let left = i["remaining_seconds"].as_i64().map(|l| {
                     if l >= 0 {

@@ -69,6 +69,8 @@ pub struct ProbeOptions {
     pub timeout: Duration,
     /// The profiles' hosts, for the DNS comparison.
     pub profiles: Option<ProfileHosts>,
+    /// Where the requests still under way are listed, for a progress line.
+    pub pending: Option<std::sync::Arc<Pending>>,
 }
 
 impl Default for ProbeOptions {
@@ -79,7 +81,48 @@ impl Default for ProbeOptions {
             ntp_servers: Vec::new(),
             timeout: Duration::from_secs(10),
             profiles: None,
+            pending: None,
         }
+    }
+}
+
+/// The names of the requests still under way (the request, each probe, the issuer fetches), so
+/// a caller can say what it is waiting for.
+#[derive(Debug, Default)]
+pub struct Pending(std::sync::Mutex<Vec<&'static str>>);
+
+impl Pending {
+    fn start(&self, name: &'static str) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(name);
+        }
+    }
+    fn finish(&self, name: &'static str) {
+        if let Ok(mut v) = self.0.lock()
+            && let Some(i) = v.iter().position(|n| *n == name)
+        {
+            v.remove(i);
+        }
+    }
+    /// What is still under way, in the order it started.
+    pub fn list(&self) -> Vec<&'static str> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// Run `f`, listed as `name` while it runs.
+    pub async fn track<F: std::future::Future>(
+        pending: Option<&std::sync::Arc<Pending>>,
+        name: &'static str,
+        f: F,
+    ) -> F::Output {
+        if let Some(p) = pending {
+            p.start(name);
+        }
+        let out = f.await;
+        if let Some(p) = pending {
+            p.finish(name);
+        }
+        out
     }
 }
 
@@ -224,8 +267,16 @@ pub async fn send_with_probes(spec: &RequestSpec, opts: &SendOptions, p: &ProbeO
         (api, moved)
     };
     let started = Instant::now();
-    let ((sent, inspection), without, direct, cache, ntp, dns, (api, moved)) =
-        tokio::join!(main, without, direct, cache, ntp, dns, described);
+    let pend = p.pending.as_ref();
+    let ((sent, inspection), without, direct, cache, ntp, dns, (api, moved)) = tokio::join!(
+        Pending::track(pend, "the request", main),
+        Pending::track(pend, "the without-credentials probe", without),
+        Pending::track(pend, "the direct probe", direct),
+        Pending::track(pend, "the cache-bust probe", cache),
+        Pending::track(pend, "NTP", ntp),
+        Pending::track(pend, "DNS", dns),
+        Pending::track(pend, "the API's description", described)
+    );
     let cert_started = Instant::now();
     let client_cert = read_client_cert(spec);
 

@@ -632,3 +632,31 @@ fn watch_prometheus_passes_promtool() {
     assert_eq!(v["profiles"][0]["profile"], "metrics");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Progress on long work: on a terminal, after ~300 ms, `check` says which requests it is still
+/// waiting for (stderr); piped, it says nothing. The terminal is a real pty from `script(1)`.
+#[test]
+fn check_says_what_it_waits_for_on_a_terminal_only() {
+    let httpbin = support::peer("AUTHDOCTOR_HTTPBIN");
+    let bin = assert_cmd::cargo::cargo_bin!("authdoctor");
+    let cmd = format!("{} check {httpbin}/delay/1 > /dev/null", bin.display());
+    let out = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .env("TERM", "xterm")
+        .output()
+        .expect("script(1) runs");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("waiting for the request"),
+        "no progress line on the terminal: {screen:?}"
+    );
+    let piped = std::process::Command::new(bin)
+        .args(["check", &format!("{httpbin}/delay/1")])
+        .output()
+        .expect("run");
+    assert!(
+        piped.stderr.is_empty(),
+        "progress must not reach a pipe: {:?}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+}

@@ -60,7 +60,11 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
         spec.origin = authdoctor_core::model::InputOrigin::CurlLine;
     }
     sign_aws_sigv4(&mut spec)?;
-    let probes = probe_options(&flags, &spec);
+    let mut probes = probe_options(&flags, &spec);
+    // On a terminal, after ~300 ms: which requests `check` is still waiting for.
+    let pending = std::sync::Arc::new(authdoctor_net::probes::Pending::default());
+    probes.pending = Some(pending.clone());
+    let _spinner = crate::progress::start(&pending);
     if args.fix {
         // The verified-fix loop: diagnose, apply, re-send, report before/after.
         return super::fix::run(

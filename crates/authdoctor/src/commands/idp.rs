@@ -249,10 +249,16 @@ pub(crate) fn live_with_issuer(
     let rt = super::runtime()?;
     let plan = plan(a, &spec)?;
     let token = bearer_token(&spec);
+    let pending = probes.pending.clone();
     let (ev, raw) = rt.block_on(async {
         let main = super::check::live_probed(spec, Some(probes));
         if plan.enabled {
-            let (ev, raw) = tokio::join!(main, authdoctor_net::idp::gather(&plan.opts));
+            let issuer = authdoctor_net::probes::Pending::track(
+                pending.as_ref(),
+                "the issuer",
+                authdoctor_net::idp::gather(&plan.opts),
+            );
+            let (ev, raw) = tokio::join!(main, issuer);
             (ev, Some(raw))
         } else {
             (main.await, None)

@@ -300,3 +300,23 @@ fn a_key_in_the_wrong_place_is_found_from_the_openapi_document_and_fixed() {
     assert_eq!(f.json()["fix"]["applied"][0]["id"], "move-credential");
     f.assert_no_secrets(&[Secret::new("api key", &key)]);
 }
+
+/// The API's description also names the Authorization scheme: a 403 with no challenge to a
+/// `Token …` credential where FastAPI's `/bearer` wants `Bearer` is scheme-mismatch, and `--fix`
+/// resends it with the described scheme.
+#[test]
+fn the_described_scheme_decides_a_challenge_less_403() {
+    let fastapi = peer("AUTHDOCTOR_FASTAPI");
+    let token = mint(&fastapi, "access");
+    let args = vec![
+        "-H".to_string(),
+        format!("Authorization: Token {token}"),
+        format!("{fastapi}/bearer"),
+    ];
+    top(&args, "scheme-mismatch");
+    let mut fix = vec!["--fix".to_string()];
+    fix.extend(args);
+    let f = check_json(&fix);
+    f.assert_exit(0);
+    assert_eq!(f.json()["fix"]["verified"], true, "{}", f.describe());
+}

@@ -120,10 +120,22 @@ fn plan(ev: &Evidence, findings: &[Finding]) -> Vec<(String, Action)> {
             "credential-formatting" if f.fixes.iter().any(|x| x.automatic) => {
                 Some(Action::TrimCredential)
             }
+            // The challenged scheme, else the one the API's description names.
             "scheme-mismatch" => ev
                 .challenges
                 .first()
-                .map(|c| Action::UseScheme(c.scheme.clone())),
+                .map(|c| c.scheme.clone())
+                .or_else(|| {
+                    ev.api.as_ref().and_then(|a| {
+                        a.places.iter().find_map(|p| match p {
+                            authdoctor_core::api_description::Place::Authorization { scheme } => {
+                                Some(scheme.clone())
+                            }
+                            _ => None,
+                        })
+                    })
+                })
+                .map(Action::UseScheme),
             // Planned whenever there is a final URL; `apply` asks the gate, so a refusal is
             // reported with its reason instead of silently planning nothing.
             "redirect-dropped-credentials" => ev

@@ -35,7 +35,7 @@
 //! - OpenAPI Specification 3.1, Security Scheme Object and Security Requirement Object
 //! - RFC 6750 §2 (the three places a bearer token may travel)
 
-use crate::api_description::sent_places;
+use crate::api_description::{Place, sent_places};
 use crate::causes::consistency::{Profile, READ_A_CREDENTIAL, Signal};
 use crate::diagnosis::{Effort, Finding, Fix, Weight};
 use crate::evidence::Evidence;
@@ -61,6 +61,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let sent = sent_places(&ev.request);
     let (from, _) = sent.first()?;
+    // Authorization with another scheme than described is scheme-mismatch's to say.
+    if matches!(from, Place::Authorization { .. })
+        && api
+            .places
+            .iter()
+            .all(|p| matches!(p, Place::Authorization { scheme } if scheme != "ApiKey"))
+    {
+        return None;
+    }
     let wanted: Vec<String> = api.places.iter().map(|p| p.describe()).collect();
     let mut f = Finding::new(
         ID,

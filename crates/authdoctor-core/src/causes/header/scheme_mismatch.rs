@@ -38,6 +38,9 @@ pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consiste
 pub const ID: &str = "scheme-mismatch";
 
 pub fn check(ev: &Evidence) -> Option<Finding> {
+    if let Some(f) = described_scheme(ev) {
+        return Some(f);
+    }
     if !ev.is_unauthorized() || ev.challenges.is_empty() {
         return None;
     }
@@ -74,6 +77,57 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .step(format!("Otherwise obtain a {first} credential for this API (the challenge's realm names the protection space).")),
     );
     Some(f)
+}
+
+/// The API's own description names the Authorization scheme for this operation, and the
+/// request used another one (a challenge need not be there: many 403s carry none).
+fn described_scheme(ev: &Evidence) -> Option<Finding> {
+    use crate::api_description::Place;
+    if !ev.is_auth_failure() {
+        return None;
+    }
+    let api = ev.api.as_ref()?;
+    let sent = ev.authorization.as_ref()?.scheme.clone()?;
+    let schemes: Vec<&str> = api
+        .places
+        .iter()
+        .filter_map(|p| match p {
+            Place::Authorization { scheme } if scheme != "ApiKey" => Some(scheme.as_str()),
+            _ => None,
+        })
+        .collect();
+    // Only when the description wants the Authorization header, just another scheme.
+    if schemes.len() != api.places.len()
+        || schemes.is_empty()
+        || schemes.iter().any(|s| s.eq_ignore_ascii_case(&sent))
+    {
+        return None;
+    }
+    let first = schemes[0];
+    Some(
+        Finding::new(
+            ID,
+            format!(
+                "The request used the {sent} scheme; the API's description names {}",
+                schemes.join(", ")
+            ),
+            82,
+        )
+        .evidence_with(
+            "api.description",
+            format!(
+                "the API's description ({}) puts this operation's credential in Authorization with {}",
+                crate::secret::redact_url(&api.url),
+                schemes.join(" or ")
+            ),
+            json!({ "sent": sent, "described": schemes, "expectation_source": "the API's description" }),
+        )
+        .fix(
+            Fix::new("use-challenged-scheme", format!("Send the credential with the {first} scheme"), Effort::Easy)
+                .automatic()
+                .step(format!("Use 'Authorization: {first} <credential>'.")),
+        ),
+    )
 }
 
 #[cfg(test)]

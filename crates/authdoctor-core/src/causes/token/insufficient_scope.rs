@@ -145,6 +145,33 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             );
         }
     }
+    // The scopes the API's own description declares for this operation, against the token's.
+    if let Some(api) = &ev.api
+        && !api.scopes.is_empty()
+        && let Some(g) = &granted
+    {
+        let lacking: Vec<String> = api
+            .scopes
+            .iter()
+            .filter(|s| !g.contains(s))
+            .cloned()
+            .collect();
+        if !lacking.is_empty() {
+            score = score.max(80);
+            f = f.evidence_with(
+                "api.description",
+                format!(
+                    "the API's description ({}) declares scope {} for this operation",
+                    crate::secret::redact_url(&api.url),
+                    api.scopes.join(" ")
+                ),
+                json!({ "declared": api.scopes, "expectation_source": "the API's description" }),
+            );
+            if required.is_empty() {
+                required = lacking;
+            }
+        }
+    }
     if score == 0 {
         return None;
     }

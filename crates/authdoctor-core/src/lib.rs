@@ -26,6 +26,7 @@ pub mod outbound;
 pub mod profile;
 pub mod report;
 pub mod secret;
+pub mod shell;
 pub mod sigv4;
 pub mod statement;
 pub mod time;

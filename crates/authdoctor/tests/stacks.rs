@@ -320,3 +320,55 @@ fn the_described_scheme_decides_a_challenge_less_403() {
     f.assert_exit(0);
     assert_eq!(f.json()["fix"]["verified"], true, "{}", f.describe());
 }
+
+/// A token-service challenge (the CNCF distribution registry with token authentication): the
+/// challenge names the exact token request, the report gives it as the first fix, and
+/// `--fix` with `-u` performs it against the registry's token server, retries with the token
+/// and verifies. A wrong password fails at the token service, said so, never printed.
+#[test]
+fn a_registry_token_service_challenge_is_answered_by_fix() {
+    let registry = peer("AUTHDOCTOR_REGISTRY");
+    let user = peer_var("AUTHDOCTOR_REGISTRY_USER");
+    let password = peer_var("AUTHDOCTOR_REGISTRY_PASSWORD");
+    let url = format!("{registry}/v2/");
+    let r = check_json(std::slice::from_ref(&url));
+    r.assert_exit(1).assert_top("missing-credentials");
+    let fixes = r.json()["findings"][0]["fixes"].clone();
+    assert_eq!(fixes[0]["id"], "request-service-token", "{}", r.describe());
+    assert!(
+        fixes[0]["command"]
+            .as_str()
+            .unwrap()
+            .contains("service=authdoctor-registry"),
+        "{}",
+        r.describe()
+    );
+    let f = check_json(&[
+        "--fix".to_string(),
+        "-u".into(),
+        format!("{user}:{password}"),
+        url.clone(),
+    ]);
+    f.assert_exit(0);
+    assert_eq!(f.json()["fix"]["verified"], true, "{}", f.describe());
+    assert_eq!(f.json()["fix"]["applied"][0]["id"], "request-service-token");
+    f.assert_no_secrets(&[Secret::new("registry password", &password)]);
+    let bad = check_json(&[
+        "--fix".to_string(),
+        "-u".into(),
+        format!("{user}:wrong-{password}"),
+        url,
+    ]);
+    bad.assert_exit(1);
+    assert!(
+        bad.json()["fix"]["failed"]
+            .to_string()
+            .contains("answered 401"),
+        "{}",
+        bad.describe()
+    );
+    bad.assert_no_secrets(&[Secret::new(
+        "registry password",
+        format!("wrong-{password}"),
+    )]);
+}

@@ -5,3 +5,4 @@
 pub mod authorization;
 pub mod challenge;
 pub mod digest;
+pub mod token_service;

@@ -258,7 +258,9 @@ pub fn analyse(request: &RequestSpec, last: Option<&Exchange>) -> Vec<VendorMatc
             .iter()
             .find(|c| e.when.error_code.iter().any(|w| w == *c))
             .cloned();
-        let r = |t: &str| ctx.render(t, matched_aadsts, matched_code.as_deref());
+        let r = |t: &str| ctx.render(t, matched_aadsts, matched_code.as_deref(), false);
+        // In a command, every value the server supplied is one quoted shell word.
+        let rq = |t: &str| ctx.render(t, matched_aadsts, matched_code.as_deref(), true);
         out.push(VendorMatch {
             vendor: e.vendor.clone(),
             entry: e.id.clone(),
@@ -267,7 +269,7 @@ pub fn analyse(request: &RequestSpec, last: Option<&Exchange>) -> Vec<VendorMatc
             evidence: r(&e.evidence),
             fix_title: r(&e.fix_title),
             fix_steps: e.fix_steps.iter().map(|s| r(s)).collect(),
-            command: e.command.as_deref().map(r),
+            command: e.command.as_deref().map(rq),
             auth_failure: e.auth_failure,
         });
     }
@@ -357,7 +359,13 @@ impl<'a> Ctx<'a> {
 
     /// Fill `{…}` placeholders. Values are cut to one line of bounded length, and any secret of
     /// the request that a server echoed back is shown redacted.
-    fn render(&self, template: &str, aadsts: Option<u64>, code: Option<&str>) -> String {
+    fn render(
+        &self,
+        template: &str,
+        aadsts: Option<u64>,
+        code: Option<&str>,
+        quote: bool,
+    ) -> String {
         let mut out = String::with_capacity(template.len());
         let mut rest = template;
         while let Some(start) = rest.find('{') {
@@ -370,7 +378,12 @@ impl<'a> Ctx<'a> {
             };
             let key = &after[..end];
             let value = self.placeholder(key, aadsts, code);
-            out.push_str(&self.clean(&value.unwrap_or_else(|| "?".to_string())));
+            let value = self.clean(&value.unwrap_or_else(|| "?".to_string()));
+            if quote {
+                out.push_str(&crate::shell::quote(&value));
+            } else {
+                out.push_str(&value);
+            }
             rest = &after[end + 1..];
         }
         out.push_str(rest);

@@ -48,6 +48,9 @@ enum Action {
     BustCache,
     /// The credential moved to the place the API's own description names.
     MoveCredential(authdoctor_core::api_description::Place),
+    /// The token request a token-service challenge names, with the `-u` credentials; the
+    /// token then sent as Bearer.
+    TokenService(authdoctor_core::http::token_service::TokenService),
 }
 
 impl Action {
@@ -61,6 +64,7 @@ impl Action {
             Action::CallFinalUrl(_) => "call-final-url",
             Action::BustCache => "bypass-cache",
             Action::MoveCredential(_) => "move-credential",
+            Action::TokenService(_) => "request-service-token",
         }
     }
 }
@@ -97,7 +101,26 @@ fn plan(ev: &Evidence, findings: &[Finding]) -> Vec<(String, Action)> {
         if (i > 0 && f.score < 40) || f.decisively_contradicted() {
             continue;
         }
+        // A token-service challenge with -u credentials: the token request it names comes
+        // before anything else these causes would do.
+        let token_service = authdoctor_core::http::token_service::TokenService::of(&ev.challenges)
+            .filter(|_| {
+                matches!(
+                    ev.request.credential_source,
+                    Some(authdoctor_core::model::CredentialSource::UserFlag { .. })
+                )
+            })
+            .filter(|_| {
+                matches!(
+                    f.id,
+                    "scheme-mismatch"
+                        | "missing-credentials"
+                        | "invalid-credentials"
+                        | "insufficient-scope"
+                )
+            });
         let action = match f.id {
+            _ if token_service.is_some() => token_service.map(Action::TokenService),
             "insufficient-scope" => {
                 let scopes: Vec<String> = ev
                     .challenges
@@ -343,6 +366,68 @@ async fn apply(
             Ok(format!(
                 "sent the request straight to {}",
                 authdoctor_core::secret::redact_url(u)
+            ))
+        }
+        Action::TokenService(ts) => {
+            let addressed = url::Url::parse(&spec.url)
+                .map_err(|_| ("the request's URL is not valid".to_string(), None))?;
+            // The password goes only to a token service on the addressed host (any port), or
+            // anywhere the user trusts with --location-trusted; never in clear text off the
+            // machine.
+            if ts.realm.host_str() != addressed.host_str() && !spec.location_trusted {
+                return Err((
+                    format!(
+                        "the token service {} is not on the addressed host: your password is not sent there (pass --location-trusted if you trust it)",
+                        authdoctor_core::secret::redact_url(ts.realm.as_str())
+                    ),
+                    None,
+                ));
+            }
+            let loopback =
+                authdoctor_core::outbound::Origin::of(&ts.realm).is_some_and(|o| o.is_loopback());
+            if ts.realm.scheme() != "https" && !loopback {
+                return Err((
+                    "the token service is plain http: your password is not sent in clear text"
+                        .into(),
+                    None,
+                ));
+            }
+            let Some(authdoctor_core::model::CredentialSource::UserFlag { user, password }) =
+                &spec.credential_source
+            else {
+                return Err(("no -u credentials to request the token with".into(), None));
+            };
+            let client = super::token::http_client().map_err(|e| (e.to_string(), None))?;
+            let resp = client
+                .get(ts.request_url())
+                .basic_auth(user, password.as_deref())
+                .send()
+                .await
+                .map_err(|e| (format!("the token service: {e}"), None))?;
+            let status = resp.status().as_u16();
+            let body =
+                authdoctor_tokens::grant::read_capped(resp, authdoctor_tokens::grant::ANSWER_CAP)
+                    .await
+                    .map_err(|e| (format!("the token service: {e}"), None))?;
+            if !(200..300).contains(&status) {
+                return Err((format!("the token service answered {status}"), None));
+            }
+            let v: Value = serde_json::from_slice(&body)
+                .map_err(|_| ("the token service's answer is not JSON".to_string(), None))?;
+            let token = v["token"]
+                .as_str()
+                .or_else(|| v["access_token"].as_str())
+                .ok_or(("the token service's answer has no token".to_string(), None))?
+                .to_string();
+            // The new token is a secret of this run: never written.
+            let mut sc = authdoctor_core::secret::Scrubber::default();
+            sc.add(&token);
+            crate::out::guard_secrets(&sc);
+            set_authorization(spec, format!("Bearer {token}"));
+            spec.credential_source = None;
+            Ok(format!(
+                "requested a token from {} and sent it as Bearer",
+                authdoctor_core::secret::redact_url(ts.request_url().as_str())
             ))
         }
         Action::MoveCredential(to) => {

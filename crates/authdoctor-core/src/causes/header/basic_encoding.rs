@@ -87,7 +87,8 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     .automatic()
     .step("Use -u and let curl do the encoding, or encode with printf (no trailing newline).")
     .command(format!(
-        "curl -u '{user}:PASSWORD' {}",
+        "curl -u {} {}",
+        super::missing_credentials::shell_quote(&format!("{user}:PASSWORD")),
         super::missing_credentials::shell_quote(&ev.request.url)
     ));
     Some(f.fix(fix))

@@ -134,18 +134,16 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         )
     };
     f.title = title;
+    // A token-service challenge (container registries) names the exact token request.
+    if let Some(ts) = crate::http::token_service::TokenService::of(&ev.challenges) {
+        f = f.fix(ts.fix());
+    }
     Some(f.fix(fix).with_score(score))
 }
 
-/// Single-quote for a shell command line shown to the user.
+/// One shell word for a command shown to the user ([`crate::shell::quote`]).
 pub(crate) fn shell_quote(s: &str) -> String {
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+    crate::shell::quote(s)
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let offered: Vec<&str> = ev.challenges.iter().map(|c| c.scheme.as_str()).collect();
     let first = offered[0];
-    let f = Finding::new(
+    let mut f = Finding::new(
         ID,
         format!("The request used the {sent} scheme; the server only offers {}", offered.join(", ")),
         80,
@@ -76,6 +76,11 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .step(format!("Use 'Authorization: {first} <credential>' if your credential is of that kind."))
             .step(format!("Otherwise obtain a {first} credential for this API (the challenge's realm names the protection space).")),
     );
+    // A token-service challenge (container registries): the credentials sent as Basic are
+    // what the token service wants, and the challenge names the exact request.
+    if let Some(ts) = crate::http::token_service::TokenService::of(&ev.challenges) {
+        f.fixes.insert(0, ts.fix());
+    }
     Some(f)
 }
 

@@ -66,6 +66,33 @@ pub fn is_redaction_marker(v: &str) -> bool {
         || v == "..."
 }
 
+/// Browsers' HAR exports leave out `Authorization` and cookies by default now (Chrome's
+/// "sanitized" export, Firefox's): a browser recording of a refused request with neither cannot
+/// show whether one was sent.
+fn browser_sanitized(
+    h: &HarContext,
+    request: &RequestSpec,
+    last: Option<&Exchange>,
+) -> Option<RecorderRedaction> {
+    let creator = h.creator.as_deref()?;
+    let browser = [
+        "webinspector",
+        "firefox",
+        "web inspector",
+        "safari",
+        "edge",
+        "chrome",
+    ]
+    .iter()
+    .any(|b| creator.to_ascii_lowercase().contains(b));
+    let refused = last.is_some_and(|x| matches!(x.status, 401 | 403));
+    let bare = !request.headers.has("authorization") && !request.headers.has("cookie");
+    (browser && refused && bare).then(|| RecorderRedaction {
+        carrier: "header:Authorization, cookies".into(),
+        marker: format!("absent: {creator}'s export leaves them out by default"),
+    })
+}
+
 /// Credentials of a recorded request that carry a redaction marker instead of a value.
 fn recorder_redactions(request: &RequestSpec) -> Vec<RecorderRedaction> {
     let mut out = Vec::new();
@@ -239,10 +266,15 @@ impl Evidence {
             .find_map(|c| crate::vendor::key_format(&c));
         let statement = last.and_then(crate::statement::read);
         let signed_url = crate::token::signed_url::analyse(&request.url);
-        let redacted_by_recorder = if har.is_some() {
-            recorder_redactions(&request)
-        } else {
-            Vec::new()
+        let redacted_by_recorder = match &har {
+            Some(h) => {
+                let mut r = recorder_redactions(&request);
+                if let Some(b) = browser_sanitized(h, &request, last) {
+                    r.push(b);
+                }
+                r
+            }
+            None => Vec::new(),
         };
         Evidence {
             api: None,

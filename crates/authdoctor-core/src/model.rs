@@ -253,6 +253,9 @@ pub struct RecordedCookie {
 pub struct HarContext {
     pub file: String,
     pub entry: usize,
+    /// The recording tool (`log.creator.name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
     /// `startedDateTime` of the entry, unix seconds: the clock to judge the recording by.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started_at: Option<i64>,

@@ -391,3 +391,40 @@ fn secrets_removed_by_the_recorder_are_not_blamed_on_the_user() {
     }
     assert!(seen >= 5, "the fixture has masked entries ({seen})");
 }
+
+/// A browser's HAR export leaves `Authorization` and cookies out by default: a refused request
+/// recorded without either is reported as possibly the recorder's doing, and
+/// `missing-credentials` carries that against it.
+#[test]
+fn a_browser_export_without_credentials_is_not_proof_of_none() {
+    use authdoctor_core::evidence::Evidence;
+    let har = br#"{"log":{"version":"1.2","creator":{"name":"WebInspector","version":"537.36"},
+      "entries":[{"startedDateTime":"2026-01-01T00:00:00.000Z","time":5,
+        "request":{"method":"GET","url":"https://api.example.com/v1/me","httpVersion":"h2",
+          "headers":[{"name":"accept","value":"application/json"}],"queryString":[],"cookies":[],
+          "headersSize":-1,"bodySize":0},
+        "response":{"status":401,"statusText":"","httpVersion":"h2",
+          "headers":[{"name":"www-authenticate","value":"Bearer realm=\"api\""}],"cookies":[],
+          "content":{"size":0,"mimeType":"application/json"},"redirectURL":"","headersSize":-1,"bodySize":0},
+        "cache":{},"timings":{"send":0,"wait":5,"receive":0}}]}}"#;
+    let har = parse_har(har, "chrome-export.har").expect("parses");
+    let ctx = har.context(0);
+    assert_eq!(ctx.creator.as_deref(), Some("WebInspector"));
+    let ev = Evidence::new(
+        har.request(0),
+        har.exchanges(0),
+        None,
+        Some(ctx),
+        1_767_225_600,
+    );
+    assert_eq!(ev.redacted_by_recorder.len(), 1);
+    let findings = authdoctor_core::causes::diagnose(&ev);
+    let mc = findings
+        .iter()
+        .find(|f| f.id == "missing-credentials")
+        .expect("still a candidate");
+    assert!(!mc.against.is_empty(), "{:?}", mc.against);
+    let json =
+        authdoctor_core::report::json::render(&authdoctor_core::report::Report::new(&ev, findings));
+    assert!(json.contains("leaves them out by default"), "{json}");
+}

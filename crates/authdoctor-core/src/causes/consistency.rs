@@ -42,6 +42,8 @@ pub enum Signal {
     ExpectationsKnown,
     /// The credential's value is the user's: no recorder removed or masked it.
     ValueIsUsers,
+    /// A recorder removed or masked the credentials (the negation of `ValueIsUsers`).
+    RecorderRemoved,
 }
 
 impl Signal {
@@ -63,6 +65,7 @@ impl Signal {
             }
             Signal::ExpectationsKnown => "the issuer's expectations are known".into(),
             Signal::ValueIsUsers => "the credential's value is the user's (not a recorder's redaction)".into(),
+            Signal::RecorderRemoved => "the recorder removed or masked the credentials".into(),
         }
     }
 
@@ -112,6 +115,12 @@ impl Signal {
                 .redacted_by_recorder
                 .is_empty()
                 .then(|| "no recorder removed or masked the credential".to_string()),
+            Signal::RecorderRemoved => ev.redacted_by_recorder.first().map(|r| {
+                format!(
+                    "the recording cannot show it: {} = {:?}",
+                    r.carrier, r.marker
+                )
+            }),
             Signal::ExpectationsKnown => ev
                 .idp
                 .as_ref()
@@ -271,6 +280,7 @@ fn signal_name(s: &Signal) -> &'static str {
         Signal::ClocksAgreeTokenValid => "clocks",
         Signal::ExpectationsKnown => "expectations-known",
         Signal::ValueIsUsers => "value-is-users",
+        Signal::RecorderRemoved => "recorder-removed",
     }
 }
 

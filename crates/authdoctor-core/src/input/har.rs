@@ -203,6 +203,8 @@ pub struct Har {
     file: String,
     entries: Vec<RawEntry>,
     meta: Vec<EntryMeta>,
+    /// `log.creator.name`: the tool that recorded it (its export rules decide what is missing).
+    creator: Option<String>,
 }
 
 /// Per-entry facts computed once, so selection and redirect-chain walks stay linear in practice.
@@ -243,6 +245,10 @@ pub fn parse_har(bytes: &[u8], file_name: &str) -> Result<Har, InputError> {
             &format!("not a HAR file: {what} (expected log.entries)"),
         ));
     };
+    let creator = log
+        .pointer("/creator/name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let Some(Value::Array(raw_entries)) = log.get_mut("entries").map(Value::take) else {
         return Err(har_error(
             file_name,
@@ -266,6 +272,7 @@ pub fn parse_har(bytes: &[u8], file_name: &str) -> Result<Har, InputError> {
         file: file_name.to_string(),
         entries,
         meta,
+        creator,
     })
 }
 
@@ -490,6 +497,7 @@ impl Har {
         HarContext {
             file: self.file.clone(),
             entry: index,
+            creator: self.creator.clone(),
             started_at: meta.started_at,
             request_cookies,
             response_cookies: self.set_cookies(index),

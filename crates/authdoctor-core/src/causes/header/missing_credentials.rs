@@ -45,6 +45,8 @@ pub const PROFILE: Profile = Profile {
         // The server says it read a credential (parsed it, judged its claims): one arrived,
         // in a place this request's reading does not know.
         (Signal::Said(READ_A_CREDENTIAL), Weight::Decisive),
+        // A browser's sanitized HAR export leaves credentials out: absence proves less.
+        (Signal::RecorderRemoved, Weight::Strong),
     ],
 };
 

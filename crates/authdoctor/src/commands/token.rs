@@ -323,19 +323,7 @@ fn show_file(a: &TokenShowArgs, cfg: TokenConfig) -> Result<i32, CliError> {
         ),
         _ => outln!("lifetime: unknown (not a JWT with exp)"),
     }
-    if let Some(s) = &t.scope {
-        outln!("scope:    {s}");
-    }
-    if let serde_json::Value::Object(jwt) = &v["jwt"] {
-        outln!(
-            "header:   {}",
-            jwt.get("header").cloned().unwrap_or_default()
-        );
-        outln!(
-            "claims:   {}",
-            jwt.get("claims").cloned().unwrap_or_default()
-        );
-    }
+    show_scope_and_jwt(t.scope.as_deref(), &v);
     outln!(
         "store:    token_file {} (written and rotated by another program{}; re-read when it changes, never requested from an issuer)",
         path.display(),
@@ -406,19 +394,7 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
             .map(redact)
             .unwrap_or_else(|| "none".into())
     );
-    if let Some(s) = &t.scope {
-        outln!("scope:    {s}");
-    }
-    if let serde_json::Value::Object(jwt) = &v["jwt"] {
-        outln!(
-            "header:   {}",
-            jwt.get("header").cloned().unwrap_or_default()
-        );
-        outln!(
-            "claims:   {}",
-            jwt.get("claims").cloned().unwrap_or_default()
-        );
-    }
+    show_scope_and_jwt(t.scope.as_deref(), &v);
     outln!(
         "store:    {} ({})",
         cache.location(&cfg.profile),
@@ -468,5 +444,22 @@ fn revoke(a: TokenShowArgs) -> Result<i32, CliError> {
             Ok(exit::OK)
         }
         Err(e) => Ok(report_token_error(&e, &a.output)),
+    }
+}
+
+/// The token's scope and, for a JWT, its header and claims (never its signature).
+fn show_scope_and_jwt(scope: Option<&str>, v: &serde_json::Value) {
+    if let Some(s) = scope {
+        outln!("scope:    {s}");
+    }
+    if let serde_json::Value::Object(jwt) = &v["jwt"] {
+        outln!(
+            "header:   {}",
+            jwt.get("header").cloned().unwrap_or_default()
+        );
+        outln!(
+            "claims:   {}",
+            jwt.get("claims").cloned().unwrap_or_default()
+        );
     }
 }

@@ -428,6 +428,23 @@ pub async fn fetch_metadata(raw: &mut RawIdp, opts: &IdpOptions, url: &str) {
 /// Everything that does not need the main response: the issuer chain (with introspection),
 /// other issuers, and the resource's well-known metadata — all at once.
 pub async fn gather(opts: &IdpOptions) -> RawIdp {
+    // One deadline over the whole chain (discovery → JWKS → refetch, other issuers, metadata,
+    // introspection): twice one fetch's timeout, so a dead issuer costs seconds, not minutes.
+    let overall = opts.timeout.unwrap_or(DEFAULT_TIMEOUT) * 2;
+    match tokio::time::timeout(overall, gather_inner(opts)).await {
+        Ok(raw) => raw,
+        Err(_) => {
+            let mut raw = RawIdp::default();
+            raw.notes.push(format!(
+                "the issuer and metadata fetches did not finish within {} s: left out",
+                overall.as_secs()
+            ));
+            raw
+        }
+    }
+}
+
+async fn gather_inner(opts: &IdpOptions) -> RawIdp {
     let mut raw = RawIdp::default();
     let c = match client(opts) {
         Ok(c) => c,

@@ -395,7 +395,12 @@ impl Report {
             let challenged = ev
                 .probe("without-credentials")
                 .is_some_and(|p| p.status == Some(401) || p.headers.has("www-authenticate"));
-            if said || challenged || findings.first().is_some_and(|f| f.score >= 40) {
+            if said
+                || challenged
+                || findings
+                    .first()
+                    .is_some_and(|f| f.likelihood >= crate::diagnosis::Likelihood::Medium)
+            {
                 outcome = Outcome::Unauthorized;
             }
         }

@@ -22,7 +22,7 @@ use crate::cli::{ColorChoice, Format};
 use crate::exit::{self, CliError};
 use crate::out::{out, outln};
 use authdoctor_core::causes;
-use authdoctor_core::diagnosis::{Finding, Outcome};
+use authdoctor_core::diagnosis::{Finding, Likelihood, Outcome};
 use authdoctor_core::evidence::Evidence;
 use authdoctor_core::model::{Header, RequestSpec};
 use authdoctor_core::outbound::{Gate, Trust};
@@ -98,7 +98,7 @@ fn plan(ev: &Evidence, findings: &[Finding]) -> Vec<(String, Action)> {
     for (i, f) in findings.iter().enumerate() {
         // A cause the evidence decisively contradicts is not acted on: a new token does not
         // cure a server whose clock is an hour off.
-        if (i > 0 && f.score < 40) || f.decisively_contradicted() {
+        if (i > 0 && f.likelihood == Likelihood::Low) || f.decisively_contradicted() {
             continue;
         }
         // A token-service challenge with -u credentials: the token request it names comes

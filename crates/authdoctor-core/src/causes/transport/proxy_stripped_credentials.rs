@@ -35,7 +35,7 @@
 //! ## References
 //! RFC 6750 §3.1; RFC 9110 §7.6.3 (Via), §11.6.2; RFC 9112 §3.2.2 (proxies).
 
-use crate::causes::consistency::{Profile, Signal};
+use crate::causes::consistency::{Profile, READ_A_CREDENTIAL, Signal};
 use crate::diagnosis::Weight;
 use crate::diagnosis::{Effort, Finding, Fix};
 use crate::evidence::Evidence;
@@ -54,20 +54,9 @@ pub const PROFILE: Profile = Profile {
     ],
     contradicts: &[
         (Signal::AnonymousDiffers, Weight::Decisive),
-        (
-            Signal::Said(&[
-                Said::Refused,
-                Said::Unreadable,
-                Said::Expired,
-                Said::NotYetValid,
-                Said::Audience,
-                Said::Issuer,
-                Said::Signature,
-                Said::TokenType,
-                Said::Scope,
-            ]),
-            Weight::Decisive,
-        ),
+        // The server says it read the credential: it arrived.
+        (Signal::Said(READ_A_CREDENTIAL), Weight::Decisive),
+        (Signal::Said(&[Said::Refused]), Weight::Decisive),
         (Signal::NoProxy, Weight::Weak),
     ],
 };

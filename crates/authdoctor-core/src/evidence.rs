@@ -137,6 +137,16 @@ fn recorder_redactions(request: &RequestSpec) -> Vec<RecorderRedaction> {
     out
 }
 
+/// A DPoP proof as sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DpopSeen {
+    pub proof: crate::jose::dpop::Proof,
+    /// Signed by authdoctor (`--dpop-key`), not given by the user.
+    pub by_authdoctor: bool,
+    /// More than one `DPoP` header was sent (RFC 9449 §4.3 check 1: exactly one).
+    pub several: bool,
+}
+
 /// The evidence a diagnosis is made from.
 #[derive(Debug, Clone)]
 pub struct Evidence {
@@ -191,6 +201,11 @@ pub struct Evidence {
     /// The issuer's discovery, keys and verdicts, the resource's metadata, introspection, and
     /// every expectation with its source.
     pub idp: Option<crate::idp::IdpEvidence>,
+    /// The DPoP proof that went with the request (RFC 9449): the user's `DPoP` header, else
+    /// the one authdoctor signed with `--dpop-key`; inspected, never trusted.
+    pub dpop: Option<DpopSeen>,
+    /// The RFC 9728 → RFC 8414 chain a client walks from this 401, judged link by link.
+    pub discovery: Option<crate::idp::discovery::Chain>,
 }
 
 impl Evidence {
@@ -243,6 +258,23 @@ impl Evidence {
             let local = x.received_at.filter(|t| *t > 0).unwrap_or(now);
             (local > 0).then_some(ServerClock { date, local })
         });
+        let dpop = {
+            let given = request.headers.all("dpop");
+            let (seen, by_authdoctor) = if given.is_empty() {
+                (
+                    last.map(|x| x.request_headers.all("dpop"))
+                        .unwrap_or_default(),
+                    true,
+                )
+            } else {
+                (given, false)
+            };
+            seen.first().map(|p| DpopSeen {
+                proof: crate::jose::dpop::inspect_proof(p.trim()),
+                by_authdoctor,
+                several: seen.len() > 1,
+            })
+        };
         let vendor = crate::vendor::analyse(&request, exchanges.last());
         // The credential alone, then with its scheme (Okta's `SSWS …`), then API-key headers,
         // then credential-bearing query parameters (`?key=AIza…`).
@@ -299,6 +331,8 @@ impl Evidence {
             dns: None,
             client_cert: None,
             idp: None,
+            dpop,
+            discovery: None,
         }
     }
 
@@ -334,6 +368,9 @@ impl Evidence {
 
     /// Attach the identity-provider evidence.
     pub fn with_idp(mut self, idp: Option<crate::idp::IdpEvidence>) -> Self {
+        self.discovery = idp
+            .as_ref()
+            .and_then(|i| crate::idp::discovery::judge(&i.raw, &self.request.url));
         self.idp = idp;
         self
     }

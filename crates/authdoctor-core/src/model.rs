@@ -121,6 +121,34 @@ pub struct TransportOptions {
     pub pins: crate::input::pins::Pins,
 }
 
+/// A DPoP signing key (`--dpop-key`, a profile's `dpop_key`): the sender signs a fresh proof
+/// for every request it sends under the `DPoP` scheme, so no proof is ever sent twice. Shown and
+/// compared by its RFC 7638 thumbprint only; the private key never leaves the process.
+#[derive(Clone)]
+pub struct DpopKey(pub std::sync::Arc<crate::jose::dpop::ProofKey>);
+
+impl DpopKey {
+    pub fn new(k: crate::jose::dpop::ProofKey) -> Self {
+        DpopKey(std::sync::Arc::new(k))
+    }
+    /// The key's RFC 7638 thumbprint: what a bound token's `cnf.jkt` must say.
+    pub fn thumbprint(&self) -> String {
+        self.0.thumbprint()
+    }
+}
+
+impl PartialEq for DpopKey {
+    fn eq(&self, o: &Self) -> bool {
+        self.thumbprint() == o.thumbprint()
+    }
+}
+
+impl std::fmt::Debug for DpopKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DpopKey(jkt {})", self.thumbprint())
+    }
+}
+
 /// The failing request, as the user meant to send it. Header values may be secrets.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestSpec {
@@ -144,6 +172,9 @@ pub struct RequestSpec {
     /// curl's `--aws-sigv4 provider1[:provider2[:region[:service]]]`: the sender signs the
     /// request with AWS SigV4 (using the `-u KEY:SECRET` credentials) just before sending.
     pub aws_sigv4: Option<String>,
+    /// `--dpop-key`: the sender signs a fresh DPoP proof for each request it sends with
+    /// `Authorization: DPoP …` (and answers one `use_dpop_nonce` challenge).
+    pub dpop_key: Option<DpopKey>,
 }
 
 /// The one definition of "safe to send again without the user's say-so", used by the CLI's

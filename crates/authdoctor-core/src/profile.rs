@@ -106,13 +106,60 @@ pub struct RawProfile {
     pub token_file: Option<String>,
 }
 
-/// A config file: `default_profile` and `[profiles.NAME]` tables.
+/// A config file: `default_profile`, `[profiles.NAME]` tables and the `[cache]` table.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     pub default_profile: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, RawProfile>,
+    /// The token cache shared by many machines (Redis), for every profile.
+    #[serde(default)]
+    pub cache: Option<CacheTable>,
+}
+
+/// `[cache]`: a Redis the hosts of a fleet share, so one token request serves them all.
+/// `redis` and `encryption_key` are required together; the rest tune or authenticate.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheTable {
+    /// `redis://[user:password@]host:port/db` or `rediss://…` (TLS); a plain string or a
+    /// reference (the URL may carry a password).
+    pub redis: Option<SecretRef>,
+    /// 32 random bytes, base64 (AES-256-GCM); a reference such as `{ env = "…" }`.
+    pub encryption_key: Option<SecretRef>,
+    /// Redis ACL user, when not in the URL.
+    pub username: Option<String>,
+    /// Redis password, when not in the URL.
+    pub password: Option<SecretRef>,
+    /// Deadline of each Redis operation and of connecting, in milliseconds (default 50).
+    pub timeout_ms: Option<u64>,
+    /// How long a refresh lease lives if its holder dies, in milliseconds (default 5000).
+    pub lease_ms: Option<u64>,
+}
+
+impl CacheTable {
+    /// `self` over `lower`, field by field.
+    fn over(self, lower: CacheTable) -> CacheTable {
+        CacheTable {
+            redis: self.redis.or(lower.redis),
+            encryption_key: self.encryption_key.or(lower.encryption_key),
+            username: self.username.or(lower.username),
+            password: self.password.or(lower.password),
+            timeout_ms: self.timeout_ms.or(lower.timeout_ms),
+            lease_ms: self.lease_ms.or(lower.lease_ms),
+        }
+    }
+}
+
+/// The effective `[cache]` table: the project file's fields over the user file's.
+pub fn cache_table(layers: &Layers) -> Option<CacheTable> {
+    let user = layers.user.as_ref().and_then(|(_, f)| f.cache.clone());
+    let project = layers.project.as_ref().and_then(|(_, f)| f.cache.clone());
+    match (project, user) {
+        (Some(p), Some(u)) => Some(p.over(u)),
+        (p, u) => p.or(u),
+    }
 }
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -525,5 +572,36 @@ hosts = ["api.example.com"]
             parse("[profiles.x]\nisuer = \"typo\"\n", "f.toml").is_err(),
             "unknown keys are errors"
         );
+    }
+
+    #[test]
+    fn the_cache_table_parses_and_the_project_file_wins_field_by_field() {
+        let user = parse(
+            "[cache]\nredis = \"redis://u.example:6379/0\"\nencryption_key = { env = \"K\" }\ntimeout_ms = 80\n",
+            "u.toml",
+        )
+        .unwrap();
+        let project = parse(
+            "[cache]\nredis = { env = \"REDIS_URL\" }\npassword = { file = \"~/.redis-pw\" }\n",
+            "p.toml",
+        )
+        .unwrap();
+        let layers = Layers {
+            user: Some(("u.toml".into(), user)),
+            project: Some(("p.toml".into(), project)),
+            ..Default::default()
+        };
+        let c = cache_table(&layers).unwrap();
+        assert_eq!(
+            c.redis,
+            Some(SecretRef::Env {
+                env: "REDIS_URL".into()
+            })
+        );
+        assert_eq!(c.encryption_key, Some(SecretRef::Env { env: "K".into() }));
+        assert_eq!(c.timeout_ms, Some(80));
+        assert!(c.password.is_some());
+        assert!(cache_table(&Layers::default()).is_none());
+        assert!(parse("[cache]\nredis_url = \"x\"\n", "f.toml").is_err());
     }
 }

@@ -43,6 +43,20 @@ pub struct Claims {
     /// Scopes as an array, as some issuers (Okta, Azure AD) send them.
     #[serde(default, deserialize_with = "one_or_many")]
     pub scp: Vec<String>,
+    /// Confirmation (RFC 7800): the key or certificate the token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// The `cnf` members the guard enforces; a token with either is only accepted with its proof.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Confirmation {
+    /// RFC 9449 §6: the RFC 7638 thumbprint of the DPoP key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
+    /// RFC 8705 §3.1: the SHA-256 thumbprint of the client certificate.
+    #[serde(rename = "x5t#S256", default, skip_serializing_if = "Option::is_none")]
+    pub x5t_s256: Option<String>,
 }
 
 impl Claims {
@@ -220,5 +234,11 @@ mod tests {
         assert!(c.has_scope("z"));
         assert!(serde_json::from_str::<Claims>(r#"{"exp":"soon"}"#).is_err());
         assert!(serde_json::from_str::<Claims>(r#"{"iss":"a","iss":"b"}"#).is_err());
+        let c: Claims =
+            serde_json::from_str(r#"{"cnf":{"jkt":"abc","x5t#S256":"def","other":1}}"#).unwrap();
+        let cnf = c.cnf.unwrap();
+        assert_eq!(cnf.jkt.as_deref(), Some("abc"));
+        assert_eq!(cnf.x5t_s256.as_deref(), Some("def"));
+        assert!(serde_json::from_str::<Claims>(r#"{"cnf":"abc"}"#).is_err());
     }
 }

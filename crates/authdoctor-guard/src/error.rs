@@ -149,6 +149,36 @@ pub enum Rejection {
     /// No keys could be fetched and none are cached: 503, the token was not judged.
     #[error("the signing keys are unavailable")]
     KeysUnavailable,
+    /// The DPoP proof is invalid (RFC 9449 §7.1: 401 `invalid_dpop_proof`).
+    #[error("invalid DPoP proof: {0}")]
+    DpopProof(authdoctor_jose::dpop::DpopError),
+    /// The `DPoP` header is missing, repeated, too long or not ASCII: 401 `invalid_dpop_proof`.
+    #[error("invalid DPoP proof: {0}")]
+    DpopHeader(&'static str),
+    /// The proof's `jti` was seen before within its window: 401 `invalid_dpop_proof`.
+    #[error("invalid DPoP proof: this proof (jti) was already used")]
+    DpopReplay,
+    /// The replay cache is full of live proofs: 503, the request was not judged.
+    #[error("too many DPoP proofs in flight; retry shortly")]
+    DpopReplayCacheFull,
+    /// The proof has no nonce, or a stale one: 401 `use_dpop_nonce` with a `DPoP-Nonce`.
+    #[error("the resource server requires a fresh nonce in the DPoP proof")]
+    UseDpopNonce,
+    /// The proof key is not the key in the token's `cnf.jkt`: 401 `invalid_token`.
+    #[error("invalid DPoP key binding: the proof key is not the key the token is bound to")]
+    DpopKeyMismatch,
+    /// The DPoP scheme with a token that has no `cnf.jkt`: 401 `invalid_token`.
+    #[error("the access token is not DPoP-bound (no cnf.jkt) but was sent with the DPoP scheme")]
+    TokenNotDpopBound,
+    /// A DPoP-bound token (`cnf.jkt`) sent with the Bearer scheme (RFC 9449 §7.2).
+    #[error("the access token is DPoP-bound; send it with the DPoP scheme and a proof")]
+    BoundTokenAsBearer,
+    /// A certificate-bound token (`cnf.x5t#S256`) on a connection without a client certificate.
+    #[error("the access token is bound to a client certificate and none was presented")]
+    CertificateMissing,
+    /// The client certificate is not the one the token is bound to (RFC 8705 §3).
+    #[error("the client certificate is not the one the access token is bound to")]
+    CertificateMismatch,
 }
 
 impl Rejection {
@@ -156,7 +186,11 @@ impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self {
             Rejection::InsufficientScope { .. } => StatusCode::FORBIDDEN,
-            Rejection::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Rejection::KeysUnavailable | Rejection::DpopReplayCacheFull => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            // RFC 9449 §7.1: at a resource server every DPoP failure is a 401 with the DPoP
+            // challenge (the 400 `invalid_dpop_proof` of §5 is the token endpoint's).
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -164,8 +198,14 @@ impl Rejection {
     /// The RFC 6750 §3.1 error code, `None` when no credential was sent.
     pub fn error_code(&self) -> Option<&'static str> {
         match self {
-            Rejection::Missing | Rejection::KeysUnavailable => None,
+            Rejection::Missing | Rejection::KeysUnavailable | Rejection::DpopReplayCacheFull => {
+                None
+            }
             Rejection::MalformedHeader(_) => Some("invalid_request"),
+            Rejection::DpopProof(_) | Rejection::DpopHeader(_) | Rejection::DpopReplay => {
+                Some("invalid_dpop_proof")
+            }
+            Rejection::UseDpopNonce => Some("use_dpop_nonce"),
             Rejection::InsufficientScope { .. } => Some("insufficient_scope"),
             _ => Some("invalid_token"),
         }
@@ -195,7 +235,30 @@ impl Rejection {
             Rejection::AudienceMismatch { .. } => "audience_mismatch",
             Rejection::InsufficientScope { .. } => "insufficient_scope",
             Rejection::KeysUnavailable => "keys_unavailable",
+            Rejection::DpopProof(_) => "dpop_proof_invalid",
+            Rejection::DpopHeader(_) => "dpop_header_malformed",
+            Rejection::DpopReplay => "dpop_replay",
+            Rejection::DpopReplayCacheFull => "dpop_replay_cache_full",
+            Rejection::UseDpopNonce => "dpop_nonce_required",
+            Rejection::DpopKeyMismatch => "dpop_key_mismatch",
+            Rejection::TokenNotDpopBound => "token_not_dpop_bound",
+            Rejection::BoundTokenAsBearer => "bound_token_as_bearer",
+            Rejection::CertificateMissing => "certificate_missing",
+            Rejection::CertificateMismatch => "certificate_mismatch",
         }
+    }
+
+    /// Whether this is about DPoP (so its challenge is the DPoP one whatever the scheme).
+    pub fn is_dpop(&self) -> bool {
+        matches!(
+            self,
+            Rejection::DpopProof(_)
+                | Rejection::DpopHeader(_)
+                | Rejection::DpopReplay
+                | Rejection::UseDpopNonce
+                | Rejection::DpopKeyMismatch
+                | Rejection::TokenNotDpopBound
+        )
     }
 }
 

@@ -5,8 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::Response;
+use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
+
+use crate::dpop::DPOP_NONCE;
 
 /// The boxed slow path (JWKS refresh, then the inner service).
 pub(crate) type BoxedResponse<B, E> = Pin<Box<dyn Future<Output = Result<Response<B>, E>> + Send>>;
@@ -16,10 +18,12 @@ pin_project! {
     #[project = Proj]
     #[allow(missing_docs)] // pin-project-lite cannot carry docs on enum fields
     pub enum ResponseFuture<F, B, E> {
-        /// Validated from the cache: the inner service runs, unboxed.
+        /// Validated from the cache: the inner service runs, unboxed. `nonce` is a fresh
+        /// `DPoP-Nonce` for the response when the guard issues server nonces (RFC 9449 §8.2).
         Inner {
             #[pin]
             fut: F,
+            nonce: Option<HeaderValue>,
         },
         /// Rejected: the 401/403/503 response.
         Ready {
@@ -40,7 +44,15 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
-            Proj::Inner { fut } => fut.poll(cx),
+            Proj::Inner { fut, nonce } => match fut.poll(cx) {
+                Poll::Ready(Ok(mut resp)) => {
+                    if let Some(n) = nonce.take() {
+                        resp.headers_mut().insert(DPOP_NONCE.clone(), n);
+                    }
+                    Poll::Ready(Ok(resp))
+                }
+                other => other,
+            },
             Proj::Ready { resp } => Poll::Ready(Ok(resp
                 .take()
                 .expect("ResponseFuture polled after completion"))),

@@ -119,12 +119,15 @@ impl VerifyKey {
         let parsed = |alg: Algorithm| -> Result<(Algorithm, Verifier), KeyError> {
             let invalid = |e: aws_lc_rs::error::KeyRejected| KeyError::Invalid(e.to_string());
             let k = match &jwk.material {
-                KeyMaterial::Rsa { n, e } => RsaPublicKeyComponents {
-                    n: n.as_slice(),
-                    e: strip_zeros(e),
+                KeyMaterial::Rsa { .. } => {
+                    // authdoctor_jose's exponent rule (leading zero octets dropped).
+                    let (n, e) = jwk.material.rsa_components().expect("an RSA key");
+                    RsaPublicKeyComponents { n, e }
+                        .to_parsed_public_key(
+                            alg.rsa_parameters().expect("an RSA key pins RSA algs"),
+                        )
+                        .map_err(invalid)?
                 }
-                .to_parsed_public_key(alg.rsa_parameters().expect("an RSA key pins RSA algs"))
-                .map_err(invalid)?,
                 // Parsing checks an EC point is on the curve (invalid-curve attacks).
                 KeyMaterial::Ec { point: raw, .. }
                 | KeyMaterial::Okp { x: raw, .. }
@@ -159,14 +162,6 @@ fn unusable(jwk: &Jwk) -> KeyError {
         Err(e) => e.into(),
         Ok(()) => KeyError::Unsupported(format!("kty={kty}")),
     }
-}
-
-fn strip_zeros(b: &[u8]) -> &[u8] {
-    let i = b
-        .iter()
-        .position(|&x| x != 0)
-        .unwrap_or(b.len().saturating_sub(1));
-    &b[i..]
 }
 
 /// A JWK that could not be used, and why (kept for logs and diagnostics).

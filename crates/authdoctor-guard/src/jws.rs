@@ -173,10 +173,9 @@ pub fn verify_compact(
     let sn = b64::decode_slice(s64, &mut sbuf, "signature")
         .map_err(|_| Rejection::Malformed(Malformed::SignatureBase64))?;
     let sig = &sbuf[..sn];
-    if let Some(n) = alg.fixed_signature_len()
-        && sn != n
-    {
-        // ECDSA must be the fixed r||s form (RFC 7518 §3.4); DER or padded forms are refused.
+    if !alg.signature_len_ok(sn) {
+        // authdoctor_jose's rule: ECDSA must be the fixed r||s form (RFC 7518 §3.4); DER or
+        // padded forms are refused.
         return Err(Rejection::SignatureInvalid);
     }
 

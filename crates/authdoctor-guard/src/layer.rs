@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, Request, Response};
+use http::{HeaderMap, HeaderValue, Request, Response};
 use tower::{Layer, Service};
 
+use crate::dpop::{DPOP_NONCE, Scheme};
 use crate::error::Rejection;
 use crate::future::ResponseFuture;
-use crate::response::rejection_response;
-use crate::validator::{Validated, Validator, log_rejection};
+use crate::response::rejection_response_for;
+use crate::validator::{Config, Validated, Validator, log_rejection};
 
 /// Wraps services in a [`Guard`]. Clone it per route with different scopes.
 #[derive(Clone, Debug)]
@@ -67,6 +68,17 @@ pub struct Guard<S> {
 /// an error code, RFC 6750 §3.1); a Bearer header that is not exactly `Bearer SP b64token`, or
 /// several Authorization headers, is `invalid_request`.
 pub fn extract_bearer(headers: &HeaderMap, max_len: usize) -> Result<&str, Rejection> {
+    extract_credential(headers, max_len, false).map(|(_, t)| t)
+}
+
+/// Extracts the scheme and token of `Authorization: Bearer <b64token>`, or, when `dpop` is on,
+/// `Authorization: DPoP <token68>` (RFC 9449 §7.1). The same rules as [`extract_bearer`]; with
+/// `dpop` off the DPoP scheme is "another scheme", as before.
+pub fn extract_credential(
+    headers: &HeaderMap,
+    max_len: usize,
+    dpop: bool,
+) -> Result<(Scheme, &str), Rejection> {
     let mut all = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = all.next() else {
         return Err(Rejection::Missing);
@@ -85,34 +97,39 @@ pub fn extract_bearer(headers: &HeaderMap, max_len: usize) -> Result<&str, Rejec
     let v = value.to_str().map_err(|_| {
         Rejection::MalformedHeader("the header has bytes that are not visible ASCII")
     })?;
+    let is_scheme =
+        |s: &str| s.eq_ignore_ascii_case("bearer") || (dpop && s.eq_ignore_ascii_case("dpop"));
     let (scheme, rest) = match v.split_once(' ') {
         Some(p) => p,
-        None if v.eq_ignore_ascii_case("bearer") => {
-            return Err(Rejection::MalformedHeader(
-                "the Bearer scheme is not followed by a token",
-            ));
-        }
+        None if is_scheme(v) => return Err(no_token(v)),
         None => {
             return Err(Rejection::MalformedHeader(
                 "expected `Bearer <token>` (scheme, one space, token)",
             ));
         }
     };
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !is_scheme(scheme) {
         if scheme.is_empty() {
             return Err(Rejection::MalformedHeader("the header starts with a space"));
         }
         return Err(Rejection::Missing);
     }
+    let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        Scheme::Bearer
+    } else {
+        Scheme::Dpop
+    };
     if rest.is_empty() {
-        return Err(Rejection::MalformedHeader(
-            "the Bearer scheme is not followed by a token",
-        ));
+        return Err(no_token(match scheme {
+            Scheme::Bearer => "bearer",
+            Scheme::Dpop => "dpop",
+        }));
     }
     if rest.bytes().any(|b| b == b' ' || b == b'\t') {
         return Err(Rejection::MalformedHeader("the token contains whitespace"));
     }
-    // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+    // RFC 6750 §2.1 b64token and RFC 9110 §11.2 token68 are the same grammar:
+    // 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
     let body = rest.trim_end_matches('=');
     let ok = !body.is_empty()
         && body.bytes().all(|b| {
@@ -123,7 +140,26 @@ pub fn extract_bearer(headers: &HeaderMap, max_len: usize) -> Result<&str, Rejec
             "the token has characters outside RFC 6750 b64token",
         ));
     }
-    Ok(rest)
+    Ok((scheme, rest))
+}
+
+/// With server nonces on, every accepted DPoP request's response carries the current nonce, so
+/// clients move to a new one before theirs expires instead of meeting `use_dpop_nonce` (RFC 9449
+/// §8.2).
+fn success_nonce(cfg: &Config, scheme: Option<Scheme>) -> Option<HeaderValue> {
+    if scheme != Some(Scheme::Dpop) {
+        return None;
+    }
+    let n = cfg.dpop.as_ref()?.fresh_nonce(cfg.now())?;
+    HeaderValue::from_str(&n).ok()
+}
+
+fn no_token(scheme: &str) -> Rejection {
+    Rejection::MalformedHeader(if scheme.eq_ignore_ascii_case("dpop") {
+        "the DPoP scheme is not followed by a token"
+    } else {
+        "the Bearer scheme is not followed by a token"
+    })
 }
 
 fn authorize(v: &Validated, scopes: &[String]) -> Result<(), Rejection> {
@@ -140,8 +176,8 @@ fn authorize(v: &Validated, scopes: &[String]) -> Result<(), Rejection> {
 // A short-lived local on the stack: boxing the large variant would cost an allocation per request.
 #[allow(clippy::large_enum_variant)]
 enum First {
-    Done(Result<Validated, Rejection>),
-    NeedsKeys(String),
+    Done(Option<Scheme>, Result<Validated, Rejection>),
+    NeedsKeys(Scheme, String),
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Guard<S>
@@ -161,34 +197,48 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let cfg = self.validator.config();
-        let first = match extract_bearer(req.headers(), cfg.limits.max_token_len) {
-            Err(rej) => {
-                log_rejection(&rej, None, None);
-                First::Done(Err(rej))
-            }
-            Ok(token) => match self.validator.validate_cached(token) {
-                Err(Rejection::KeyNotFound { .. }) if self.validator.is_remote() => {
-                    First::NeedsKeys(token.to_owned())
+        let first =
+            match extract_credential(req.headers(), cfg.limits.max_token_len, cfg.dpop_enabled()) {
+                Err(rej) => {
+                    log_rejection(&rej, None, None);
+                    First::Done(None, Err(rej))
                 }
-                r => First::Done(r),
-            },
-        };
+                // DPoP required: a Bearer credential is no credential this API takes.
+                Ok((Scheme::Bearer, _)) if !cfg.bearer_allowed() => {
+                    log_rejection(&Rejection::Missing, None, None);
+                    First::Done(None, Err(Rejection::Missing))
+                }
+                Ok((scheme, token)) => match self.validator.validate_cached(token) {
+                    Err(Rejection::KeyNotFound { .. }) if self.validator.is_remote() => {
+                        First::NeedsKeys(scheme, token.to_owned())
+                    }
+                    r => First::Done(
+                        Some(scheme),
+                        r.and_then(|v| {
+                            self.validator
+                                .check_binding(scheme, token, &v, &req)
+                                .map(|()| v)
+                        }),
+                    ),
+                },
+            };
         match first {
-            First::Done(Ok(v)) => match authorize(&v, &self.scopes) {
+            First::Done(scheme, Ok(v)) => match authorize(&v, &self.scopes) {
                 Ok(()) => {
                     req.extensions_mut().insert(v);
                     ResponseFuture::Inner {
                         fut: self.inner.call(req),
+                        nonce: success_nonce(cfg, scheme),
                     }
                 }
                 Err(rej) => ResponseFuture::Ready {
-                    resp: Some(rejection_response(cfg, &rej)),
+                    resp: Some(rejection_response_for(cfg, &rej, scheme)),
                 },
             },
-            First::Done(Err(rej)) => ResponseFuture::Ready {
-                resp: Some(rejection_response(cfg, &rej)),
+            First::Done(scheme, Err(rej)) => ResponseFuture::Ready {
+                resp: Some(rejection_response_for(cfg, &rej, scheme)),
             },
-            First::NeedsKeys(token) => {
+            First::NeedsKeys(scheme, token) => {
                 // The inner service that was polled ready goes into the future; a fresh clone
                 // stays behind (tower's usual pattern).
                 let clone = self.inner.clone();
@@ -200,13 +250,27 @@ where
                         let checked = validator
                             .validate(&token)
                             .await
+                            .and_then(|v| {
+                                validator
+                                    .check_binding(scheme, &token, &v, &req)
+                                    .map(|()| v)
+                            })
                             .and_then(|v| authorize(&v, &scopes).map(|()| v));
                         match checked {
                             Ok(v) => {
                                 req.extensions_mut().insert(v);
-                                inner.call(req).await
+                                let nonce = success_nonce(validator.config(), Some(scheme));
+                                let mut resp = inner.call(req).await?;
+                                if let Some(n) = nonce {
+                                    resp.headers_mut().insert(DPOP_NONCE.clone(), n);
+                                }
+                                Ok(resp)
                             }
-                            Err(rej) => Ok(rejection_response(validator.config(), &rej)),
+                            Err(rej) => Ok(rejection_response_for(
+                                validator.config(),
+                                &rej,
+                                Some(scheme),
+                            )),
                         }
                     }),
                 }
@@ -255,6 +319,24 @@ mod tests {
                 "{bad}"
             );
         }
+        assert_eq!(
+            extract_credential(&h("DPoP abc.def"), 100, true),
+            Ok((Scheme::Dpop, "abc.def"))
+        );
+        assert_eq!(
+            extract_credential(&h("dpop abc"), 100, true),
+            Ok((Scheme::Dpop, "abc"))
+        );
+        assert_eq!(
+            extract_credential(&h("Bearer abc"), 100, true),
+            Ok((Scheme::Bearer, "abc"))
+        );
+        // Without DPoP the scheme is someone else's, as before.
+        assert_eq!(extract_bearer(&h("DPoP abc"), 100), Err(Rejection::Missing));
+        assert!(matches!(
+            extract_credential(&h("DPoP"), 100, true),
+            Err(Rejection::MalformedHeader(_))
+        ));
         let mut two = h("Bearer a");
         two.append(AUTHORIZATION, HeaderValue::from_static("Bearer b"));
         assert!(matches!(

@@ -26,6 +26,13 @@
 //! # let _ = read; Ok(()) }
 //! ```
 //!
+//! Sender-constrained tokens ([`dpop`]): a token with `cnf.jkt` is accepted only with the
+//! `DPoP` scheme and a valid, unreplayed RFC 9449 proof by that key (turn the scheme on with
+//! [`ValidatorBuilder::dpop`]; 401s then carry `WWW-Authenticate: DPoP algs="…"` with
+//! `invalid_dpop_proof`, `invalid_token` or `use_dpop_nonce`), and a token with `cnf.x5t#S256`
+//! only over a connection whose client certificate — a [`ClientCertificate`] the TLS server puts
+//! in the request extensions — has that thumbprint (RFC 8705).
+//!
 //! Modules follow tower's shape: [`layer`] (Layer + Service), [`future`], [`error`]; the token
 //! work lives in [`jws`], [`jwk`], [`claims`], [`validator`], the responses in [`response`].
 //! The token is never logged: rejections are `tracing` events with `reason`, `kid`, `iss`,
@@ -36,6 +43,7 @@
 #[cfg(feature = "axum")]
 pub mod axum;
 pub mod claims;
+pub mod dpop;
 pub mod error;
 pub mod future;
 /// Fuzz harness shared by the cargo-fuzz `guard` target in `fuzz/` and the corpus replay test.
@@ -48,10 +56,11 @@ pub mod layer;
 pub mod response;
 pub mod validator;
 
-pub use claims::{Claims, RequiredClaim};
+pub use claims::{Claims, Confirmation, RequiredClaim};
+pub use dpop::{ClientCertificate, DpopConfig, Scheme};
 pub use error::{GuardError, KeyError, Malformed, Rejection};
 pub use jwk::{KeySet, VerifyKey};
 pub use jws::{Algorithm, Limits};
-pub use layer::{Guard, GuardLayer, extract_bearer};
+pub use layer::{Guard, GuardLayer, extract_bearer, extract_credential};
 pub use response::{METADATA_PATH, ProtectedResourceMetadata};
 pub use validator::{Config, Validated, Validator, ValidatorBuilder};

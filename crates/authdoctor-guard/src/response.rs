@@ -6,6 +6,7 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AU
 use http::{Response, StatusCode};
 use serde::Serialize;
 
+use crate::dpop::{DPOP_NONCE, Scheme};
 use crate::error::Rejection;
 use crate::validator::Config;
 
@@ -25,15 +26,33 @@ fn push_quoted(out: &mut String, s: &str) {
 }
 
 /// The `WWW-Authenticate` value for a rejection (`None` for 503: no challenge when the token was
-/// not judged).
+/// not judged). The Bearer challenge; see [`rejection_response_for`] for DPoP.
 pub fn challenge(cfg: &Config, rej: &Rejection) -> Option<HeaderValue> {
-    if matches!(rej, Rejection::KeysUnavailable) {
+    if rej.status() == StatusCode::SERVICE_UNAVAILABLE {
         return None;
     }
+    scheme_challenge(cfg, "Bearer", Some(rej), None)
+}
+
+/// One challenge: `<scheme> realm=…[, algs=…][, error=…, error_description=…][, scope=…]
+/// [, resource_metadata=…]`; `rej` `None` (or one without an error code) gives the bare form.
+fn scheme_challenge(
+    cfg: &Config,
+    scheme: &str,
+    rej: Option<&Rejection>,
+    algs: Option<&str>,
+) -> Option<HeaderValue> {
     let mut v = String::with_capacity(160);
-    v.push_str("Bearer realm=");
+    v.push_str(scheme);
+    v.push_str(" realm=");
     push_quoted(&mut v, &cfg.realm);
-    if let Some(code) = rej.error_code() {
+    if let Some(algs) = algs {
+        v.push_str(", algs=");
+        push_quoted(&mut v, algs);
+    }
+    if let Some(rej) = rej
+        && let Some(code) = rej.error_code()
+    {
         v.push_str(", error=\"");
         v.push_str(code);
         v.push('"');
@@ -42,7 +61,7 @@ pub fn challenge(cfg: &Config, rej: &Rejection) -> Option<HeaderValue> {
             push_quoted(&mut v, &rej.to_string());
         }
     }
-    if let Rejection::InsufficientScope { required } = rej {
+    if let Some(Rejection::InsufficientScope { required }) = rej {
         v.push_str(", scope=");
         push_quoted(&mut v, required);
     }
@@ -56,14 +75,46 @@ pub fn challenge(cfg: &Config, rej: &Rejection) -> Option<HeaderValue> {
 
 /// The full response for a rejection, with an empty (default) body of the service's type.
 pub fn rejection_response<B: Default>(cfg: &Config, rej: &Rejection) -> Response<B> {
+    rejection_response_for(cfg, rej, None)
+}
+
+/// The full response for a rejection of a request that used `scheme` (`None`: no credential
+/// could be read).
+///
+/// Without DPoP this is the RFC 6750 Bearer challenge. With DPoP (RFC 9449 §7.1), failures of a
+/// DPoP request or of its proof carry the `DPoP algs="…"` challenge with the error —
+/// `invalid_dpop_proof`, `use_dpop_nonce` or `invalid_token`, all 401 at a resource server —
+/// and other failures the Bearer challenge followed by a bare DPoP one, so a client learns both
+/// schemes (§7.2); when DPoP is required only the DPoP challenge is sent. With server nonces on,
+/// every DPoP challenge comes with a fresh `DPoP-Nonce` (§9).
+pub fn rejection_response_for<B: Default>(
+    cfg: &Config,
+    rej: &Rejection,
+    scheme: Option<Scheme>,
+) -> Response<B> {
     let mut resp = Response::new(B::default());
     *resp.status_mut() = rej.status();
     let h = resp.headers_mut();
-    if let Some(c) = challenge(cfg, rej) {
-        h.insert(WWW_AUTHENTICATE, c);
-    }
     if rej.status() == StatusCode::SERVICE_UNAVAILABLE {
         h.insert(RETRY_AFTER, HeaderValue::from_static("30"));
+    } else if let Some(d) = &cfg.dpop {
+        let algs = Some(d.algs_param.as_str());
+        if rej.is_dpop() || scheme == Some(Scheme::Dpop) || d.required {
+            h.extend(scheme_challenge(cfg, "DPoP", Some(rej), algs).map(|c| (WWW_AUTHENTICATE, c)));
+        } else {
+            h.extend(challenge(cfg, rej).map(|c| (WWW_AUTHENTICATE, c)));
+            h.append(
+                WWW_AUTHENTICATE,
+                scheme_challenge(cfg, "DPoP", None, algs).expect("a bare challenge is valid"),
+            );
+        }
+        if let Some(n) = d.fresh_nonce(cfg.now())
+            && let Ok(v) = HeaderValue::from_str(&n)
+        {
+            h.insert(DPOP_NONCE.clone(), v);
+        }
+    } else if let Some(c) = challenge(cfg, rej) {
+        h.insert(WWW_AUTHENTICATE, c);
     }
     // A rejection must never be cached and replayed to another client (see cached-401).
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::claims::{ClaimRules, Claims, RequiredClaim};
+use crate::dpop::{self, ClientCertificate, DpopConfig, DpopState, Scheme};
 use crate::error::{GuardError, Malformed, Rejection};
 use crate::jwk::{KeySet, VerifyKey};
 use crate::jwks::{JwksCache, RemoteSource};
@@ -49,6 +50,7 @@ pub struct Config {
     pub(crate) header: HeaderPolicy,
     pub(crate) limits: Limits,
     pub(crate) clock: ClockFn,
+    pub(crate) dpop: Option<Arc<DpopState>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -58,6 +60,7 @@ impl std::fmt::Debug for Config {
             .field("descriptions", &self.descriptions)
             .field("rules", &self.rules)
             .field("header", &self.header)
+            .field("dpop", &self.dpop)
             .finish_non_exhaustive()
     }
 }
@@ -76,6 +79,16 @@ impl Config {
     /// The trusted issuers.
     pub fn issuers(&self) -> &[String] {
         &self.rules.issuers
+    }
+
+    /// Whether the DPoP scheme is accepted.
+    pub fn dpop_enabled(&self) -> bool {
+        self.dpop.is_some()
+    }
+
+    /// Whether the Bearer scheme is accepted (always, unless DPoP is required).
+    pub fn bearer_allowed(&self) -> bool {
+        !self.dpop.as_ref().is_some_and(|d| d.required)
     }
 }
 
@@ -176,6 +189,50 @@ impl Validator {
         }
     }
 
+    /// The proof-of-possession checks for a token that passed [`Validator::validate_cached`]
+    /// or [`Validator::validate`], sent with `scheme` on `req` (RFC 9449 §4.3, §7; RFC 8705
+    /// §3): a `cnf.jkt` token needs the DPoP scheme and a valid, unused proof by that key in the
+    /// `DPoP` header; a `cnf.x5t#S256` token needs that client certificate as a
+    /// [`ClientCertificate`] in the request extensions; a DPoP request needs a `cnf.jkt` token.
+    /// The tower layer calls this after validating.
+    pub fn check_binding<B>(
+        &self,
+        scheme: Scheme,
+        token: &str,
+        validated: &Validated,
+        req: &http::Request<B>,
+    ) -> Result<(), Rejection> {
+        let cfg = &self.inner.config;
+        let claims = &validated.claims;
+        let cert = req.extensions().get::<ClientCertificate>();
+        let r = dpop::check_certificate(claims, cert).and_then(|()| match scheme {
+            Scheme::Bearer => {
+                if claims.cnf.as_ref().is_some_and(|c| c.jkt.is_some()) {
+                    // RFC 9449 §7.2: a DPoP-bound token is never accepted as a bearer token.
+                    Err(Rejection::BoundTokenAsBearer)
+                } else {
+                    Ok(())
+                }
+            }
+            Scheme::Dpop => match &cfg.dpop {
+                Some(d) => d.check(
+                    token,
+                    claims,
+                    req.method().as_str(),
+                    req.uri().path(),
+                    req.headers(),
+                    cfg.now(),
+                ),
+                // Unreachable through the layer (the scheme is not parsed without DPoP).
+                None => Err(Rejection::Missing),
+            },
+        });
+        if let Err(rej) = &r {
+            log_rejection(rej, validated.kid.as_deref(), Some(claims));
+        }
+        r
+    }
+
     /// One token, one pass: JWS verify (header once, pinned key), claims once, rules.
     fn check(&self, token: &str, keys: &KeySet, now: i64) -> Result<Validated, Rejection> {
         let cfg = &self.inner.config;
@@ -251,6 +308,7 @@ pub struct ValidatorBuilder {
     refresh_interval: Duration,
     max_age: Duration,
     http_timeout: Duration,
+    dpop: Option<DpopConfig>,
 }
 
 impl Default for ValidatorBuilder {
@@ -278,6 +336,7 @@ impl Default for ValidatorBuilder {
             refresh_interval: Duration::from_secs(30),
             max_age: Duration::from_secs(300),
             http_timeout: Duration::from_secs(5),
+            dpop: None,
         }
     }
 }
@@ -424,6 +483,15 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Accept DPoP-bound tokens (RFC 9449) with the `DPoP` scheme, per `config` (the external
+    /// URL the API is reached at, Bearer still allowed or not, proof algorithms, `iat` window,
+    /// replay cache size, server nonces). Without this only Bearer is accepted, and a
+    /// DPoP-bound token is refused either way.
+    pub fn dpop(mut self, config: DpopConfig) -> Self {
+        self.dpop = Some(config);
+        self
+    }
+
     /// Builds the validator. Fails on a configuration that could never accept a token.
     pub fn build(self) -> Result<Validator, GuardError> {
         let keys = match (self.keys, self.remote) {
@@ -459,6 +527,10 @@ impl ValidatorBuilder {
                 "the realm must not contain quotes or backslashes".into(),
             ));
         }
+        let dpop = match self.dpop {
+            Some(c) => Some(Arc::new(DpopState::new(c).map_err(GuardError::Config)?)),
+            None => None,
+        };
         Ok(Validator {
             inner: Arc::new(Inner {
                 config: Config {
@@ -478,6 +550,7 @@ impl ValidatorBuilder {
                     header: self.header,
                     limits: self.limits,
                     clock: self.clock,
+                    dpop,
                 },
                 keys,
             }),

@@ -214,9 +214,19 @@ async fn authdoctor_diagnoses_every_guard_rejection() {
     let d = check(&bin, bearer(&read)).await;
     assert_eq!(d.exit, 0, "valid token: {}", d.json);
 
-    // No token: a bare challenge, diagnosed as missing credentials.
+    // No token: a bare challenge, diagnosed as missing credentials — after the discovery
+    // chain, which is broken here: the example's metadata names its audience
+    // (https://api.authdoctor.test/) as `resource` while it is served on 127.0.0.1, and the
+    // issuer offers no registration, so a discovering client (MCP) would stop first.
     let d = check(&bin, vec![url.clone()]).await;
-    assert_eq!(d.first_id(), "missing-credentials", "{}", d.json);
+    assert_eq!(d.first_id(), "resource-metadata-invalid", "{}", d.json);
+    assert!(
+        d.json["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["id"] == "missing-credentials")),
+        "{}",
+        d.json
+    );
     assert!(
         !d.challenge().contains("error="),
         "RFC 6750 §3.1: no error code without a token: {}",

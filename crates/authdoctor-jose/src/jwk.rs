@@ -54,6 +54,17 @@ impl KeyMaterial {
             _ => None,
         }
     }
+    /// The RSA modulus and public exponent as aws-lc-rs takes them. The exponent is an unsigned
+    /// big-endian integer (RFC 7518 §6.3.1.2); leading zero octets some issuers send are
+    /// dropped here, so the diagnoser and the guard accept the same keys. (The modulus may not
+    /// have one: [`Jwk::from_value`] refuses it.)
+    pub fn rsa_components(&self) -> Option<(&[u8], &[u8])> {
+        match self {
+            KeyMaterial::Rsa { n, e } => Some((n, rsa_exponent(e))),
+            _ => None,
+        }
+    }
+
     /// RSA modulus size in bits, when known.
     pub fn rsa_bits(&self) -> Option<usize> {
         match self {
@@ -66,6 +77,16 @@ impl KeyMaterial {
             _ => None,
         }
     }
+}
+
+/// An RSA public exponent without leading zero octets (one zero kept for an all-zero value, which
+/// aws-lc then refuses).
+pub fn rsa_exponent(e: &[u8]) -> &[u8] {
+    let i = e
+        .iter()
+        .position(|&x| x != 0)
+        .unwrap_or(e.len().saturating_sub(1));
+    &e[i..]
 }
 
 /// One key of a JWKS with its metadata.
@@ -425,6 +446,14 @@ mod tests {
             k.check_usable_for(Alg::HS256).unwrap_err().code(),
             "bad-key"
         );
+    }
+
+    #[test]
+    fn rsa_exponent_drops_leading_zeros() {
+        assert_eq!(rsa_exponent(&[0, 0, 1, 0, 1]), &[1, 0, 1]);
+        assert_eq!(rsa_exponent(&[1, 0, 1]), &[1, 0, 1]);
+        assert_eq!(rsa_exponent(&[0, 0]), &[0]);
+        assert_eq!(rsa_exponent(&[]), &[] as &[u8]);
     }
 
     #[test]

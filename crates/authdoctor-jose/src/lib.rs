@@ -12,8 +12,15 @@
 //! ever accepted on a weaker path: `none` is always refused, the algorithm must be one the key
 //! can produce (and the key's own `alg`, when it has one), and base64url is decoded strictly.
 //! Pure: no I/O.
+//!
+//! [`dpop`] adds DPoP (RFC 9449): proof keys and proofs for a client, a non-failing proof
+//! inspection for a diagnoser and strict proof verification for a server, RFC 7638 thumbprints.
 
 pub mod b64;
+pub mod dpop;
+/// Fuzz harness shared by the cargo-fuzz `dpop_proof` target in `fuzz/` and the corpus replay test.
+#[doc(hidden)]
+pub mod fuzz;
 pub mod jwk;
 pub mod verify;
 
@@ -143,6 +150,15 @@ impl Alg {
             Alg::ES512 => Some(132),
             _ => None,
         }
+    }
+
+    /// Whether a signature of `len` bytes can be one of this algorithm's: the fixed length where
+    /// there is one. ECDSA must be the JOSE `r || s` form (RFC 7518 §3.4): a DER-encoded or
+    /// zero-padded signature is refused before any verification, by the diagnoser and the guard
+    /// alike. RSA lengths depend on the key and are left to the verifier.
+    #[inline]
+    pub fn signature_len_ok(self, len: usize) -> bool {
+        self.fixed_signature_len().is_none_or(|n| n == len)
     }
 
     /// The aws-lc-rs HMAC algorithm, for HS*.

@@ -93,6 +93,18 @@ pub fn verify_hmac(token: &str, secret: &[u8]) -> Result<Verified, JoseError> {
 
 /// Verify already-split parts with one key.
 pub fn verify_parts(p: &Parts, alg: Alg, key: &Jwk) -> Result<Verified, JoseError> {
+    check_signature(p, alg, key)?;
+    Ok(Verified {
+        alg,
+        kid: p.kid().map(str::to_string),
+        header: p.header.clone(),
+        payload: p.payload.clone(),
+    })
+}
+
+/// The signature check of [`verify_parts`] alone (no copy of the header and payload): the key
+/// must be usable for `alg`, the signature of the algorithm's length, and valid.
+pub fn check_signature(p: &Parts, alg: Alg, key: &Jwk) -> Result<(), JoseError> {
     // Also refuses RSA keys under 2048 bits and empty HMAC secrets.
     key.check_usable_for(alg)?;
     let msg = p.signing_input.as_bytes();
@@ -101,6 +113,9 @@ pub fn verify_parts(p: &Parts, alg: Alg, key: &Jwk) -> Result<Verified, JoseErro
         alg: alg.name(),
         kid: key.kid_or_none(),
     };
+    if !alg.signature_len_ok(sig.len()) {
+        return Err(mismatch());
+    }
     // `check_usable_for` guarantees the key type matches the algorithm's, so each arm below has
     // the parameters it needs.
     let ok = match &key.material {
@@ -108,8 +123,9 @@ pub fn verify_parts(p: &Parts, alg: Alg, key: &Jwk) -> Result<Verified, JoseErro
             let a = alg.hmac_algorithm().ok_or_else(mismatch)?;
             hmac::verify(&hmac::Key::new(a, k), msg, sig).is_ok()
         }
-        KeyMaterial::Rsa { n, e } => {
+        KeyMaterial::Rsa { .. } => {
             let params = alg.rsa_parameters().ok_or_else(mismatch)?;
+            let (n, e) = key.material.rsa_components().ok_or_else(mismatch)?;
             signature::RsaPublicKeyComponents { n, e }
                 .verify(params, msg, sig)
                 .is_ok()
@@ -136,15 +152,7 @@ pub fn verify_parts(p: &Parts, alg: Alg, key: &Jwk) -> Result<Verified, JoseErro
             }
         }
     };
-    if !ok {
-        return Err(mismatch());
-    }
-    Ok(Verified {
-        alg,
-        kid: p.kid().map(str::to_string),
-        header: p.header.clone(),
-        payload: p.payload.clone(),
-    })
+    if ok { Ok(()) } else { Err(mismatch()) }
 }
 
 #[cfg(test)]
@@ -180,5 +188,61 @@ mod tests {
             verify_hmac("a.b", b"k").unwrap_err(),
             JoseError::SegmentCount(2)
         );
+    }
+
+    /// A token signed by a DPoP proof key (any JWS works), with a hand-made header.
+    fn signed(key: &crate::dpop::ProofKey, alg: &str) -> String {
+        let si = format!(
+            "{}.{}",
+            b64::encode(format!(r#"{{"alg":"{alg}"}}"#).as_bytes()),
+            b64::encode(br#"{"a":1}"#)
+        );
+        format!("{si}.{}", b64::encode(&key.sign(si.as_bytes()).unwrap()))
+    }
+
+    #[test]
+    fn ecdsa_signatures_must_be_the_fixed_form() {
+        let key = crate::dpop::ProofKey::generate_es256().unwrap();
+        let jwk = Jwk::from_value(&key.public_jwk()).unwrap();
+        let t = signed(&key, "ES256");
+        assert!(verify_compact(&t, &jwk).is_ok());
+        // The same r and s, DER-encoded (RFC 7518 §3.4 forbids it): refused as a mismatch.
+        let (si, sig) = t.rsplit_once('.').unwrap();
+        let rs = b64::decode(sig, "s").unwrap();
+        let int = |b: &[u8]| {
+            let b: Vec<u8> = b.iter().copied().skip_while(|&x| x == 0).collect();
+            let mut out = vec![0x02];
+            let pad = b[0] & 0x80 != 0;
+            out.push((b.len() + usize::from(pad)) as u8);
+            if pad {
+                out.push(0);
+            }
+            out.extend(b);
+            out
+        };
+        let body = [int(&rs[..32]), int(&rs[32..])].concat();
+        let der = [vec![0x30, body.len() as u8], body].concat();
+        let t = format!("{si}.{}", b64::encode(&der));
+        assert_eq!(
+            verify_compact(&t, &jwk).unwrap_err().code(),
+            "signature-mismatch"
+        );
+        // Zero-padded to 65 bytes: the same.
+        let t = format!("{si}.{}", b64::encode(&[rs.as_slice(), &[0]].concat()));
+        assert_eq!(
+            verify_compact(&t, &jwk).unwrap_err().code(),
+            "signature-mismatch"
+        );
+    }
+
+    #[test]
+    fn rsa_exponent_with_leading_zeros_is_accepted() {
+        let key = crate::dpop::ProofKey::generate(Alg::RS256).unwrap();
+        let t = signed(&key, "RS256");
+        let mut v = key.public_jwk();
+        let e = b64::decode(v["e"].as_str().unwrap(), "e").unwrap();
+        v["e"] = b64::encode(&[&[0, 0][..], &e].concat()).into();
+        let jwk = Jwk::from_value(&v).unwrap();
+        assert!(verify_compact(&t, &jwk).is_ok(), "the guard accepts it too");
     }
 }

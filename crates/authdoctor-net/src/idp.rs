@@ -11,6 +11,7 @@
 //! `allow_http` (`--allow-http-issuer`). Nothing here sends the user's credential anywhere but
 //! the introspection endpoint of the issuer the profile names.
 
+use authdoctor_core::idp::discovery::{self, AsMetadataFetch, MetadataSource};
 use authdoctor_core::idp::{FetchRecord, Introspection, IssuerRaw, RawIdp, model};
 use authdoctor_core::jose::Jwks;
 use std::path::PathBuf;
@@ -416,13 +417,81 @@ pub async fn fetch_metadata(raw: &mut RawIdp, opts: &IdpOptions, url: &str) {
     };
     let (rec, r) = get(&c, opts, "resource-metadata", url, false).await;
     raw.metadata_fetch = Some(rec);
+    raw.metadata_source = Some(MetadataSource::Challenge);
     match r.and_then(|b| model::parse::<model::ResourceMetadata>(&b, "the resource metadata")) {
         Ok(m) => {
             raw.metadata = Some(m);
             raw.metadata_error = None;
         }
-        Err(e) => raw.metadata_error = Some(e),
+        Err(e) => {
+            raw.metadata = None;
+            raw.metadata_error = Some(e);
+        }
     }
+}
+
+/// Fetch the metadata of the first authorization server the resource metadata names, at the
+/// URLs clients try, in their order ([`discovery::metadata_urls`]), stopping at the first JSON
+/// object. The next link of the discovery chain.
+pub async fn fetch_authorization_server(raw: &mut RawIdp, opts: &IdpOptions) {
+    let Some(issuer) = raw
+        .metadata
+        .as_ref()
+        .and_then(|m| m.authorization_servers.as_ref())
+        .and_then(|a| a.first())
+        .cloned()
+    else {
+        return;
+    };
+    if raw
+        .authorization_server_metadata
+        .iter()
+        .any(|a| a.issuer == issuer)
+    {
+        return;
+    }
+    let c = match client(opts) {
+        Ok(c) => c,
+        Err(e) => {
+            raw.notes.push(e);
+            return;
+        }
+    };
+    let mut fetch = AsMetadataFetch {
+        issuer: issuer.clone(),
+        ..Default::default()
+    };
+    for url in discovery::metadata_urls(&issuer) {
+        let (mut rec, r) = get(&c, opts, "authorization-server-metadata", &url, false).await;
+        let doc = r.and_then(|b| {
+            serde_json::from_slice::<serde_json::Value>(&b)
+                .map_err(|e| format!("not JSON: {e}"))
+                .and_then(|v| {
+                    if v.is_object() {
+                        Ok(v)
+                    } else {
+                        Err("not a JSON object".to_string())
+                    }
+                })
+        });
+        match doc {
+            Ok(v) => {
+                fetch.attempts.push(rec);
+                fetch.document = Some(v);
+                break;
+            }
+            Err(e) => {
+                rec.error.get_or_insert(e);
+                let unreachable = rec.status.is_none();
+                fetch.attempts.push(rec);
+                // A dead host answers no better at the next well-known path.
+                if unreachable {
+                    break;
+                }
+            }
+        }
+    }
+    raw.authorization_server_metadata.push(fetch);
 }
 
 /// Everything that does not need the main response: the issuer chain (with introspection),
@@ -520,6 +589,7 @@ async fn gather_inner(opts: &IdpOptions) -> RawIdp {
         if let Ok(m) = ok {
             raw.metadata = Some(m);
             raw.metadata_fetch = Some(rec);
+            raw.metadata_source = Some(MetadataSource::WellKnown);
         } else {
             raw.notes.push(format!(
                 "no RFC 9728 metadata at {} ({})",

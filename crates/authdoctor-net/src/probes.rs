@@ -529,6 +529,20 @@ async fn http_probe(
     inspect_direct: bool,
 ) -> HttpProbe {
     let started = Instant::now();
+    // A user's DPoP proof is one-time (RFC 9449 §11.1): a probe that sent it again would be a
+    // replay the server may refuse — and then the user's own request. With `--dpop-key` the
+    // sender signs a fresh proof per request; without it, the probe goes without one.
+    let mut spec = spec;
+    let mut changed = changed.to_string();
+    if spec.headers.has("dpop") {
+        spec.headers
+            .retain(|h| !h.name.trim().eq_ignore_ascii_case("dpop"));
+        changed.push_str(if spec.dpop_key.is_some() {
+            "; a fresh DPoP proof signed with --dpop-key (a proof is one-time)"
+        } else {
+            "; the DPoP proof left out (a proof is one-time: never sent twice)"
+        });
+    }
     let mut result = ProbeResult::new(name, changed, redact_url(&spec.url));
     let tls_direct = async {
         let u = Url::parse(&spec.url)

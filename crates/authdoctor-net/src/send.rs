@@ -593,6 +593,9 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
     // `--digest`/`--anyauth`: the answer to the server's challenge, sent on the next hop.
     let mut challenge = crate::digest::ChallengeState::default();
     let mut answer: Option<String> = None;
+    // `--dpop-key`: the server's nonce, and whether its one `use_dpop_nonce` retry was spent.
+    let mut dpop_nonce: Option<String> = None;
+    let mut nonce_retried = false;
 
     loop {
         let proxy = resolve_proxy(&spec.transport, &url, &env);
@@ -607,6 +610,7 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
         if let Some(a) = &answer {
             sent.push(Header::new("Authorization", a.clone()));
         }
+        let signed = sign_dpop(spec, &mut sent, &method, &url, dpop_nonce.as_deref())?;
         let header_map = to_header_map(&sent)?;
         let client = clients.for_url(&url).await?;
         let remaining = max_time.checked_sub(started.elapsed()).unwrap_or_default();
@@ -665,6 +669,17 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
             received_at: Some(received_at),
         });
 
+        // RFC 9449 §8/§9: a server that wants a nonce refuses the request unprocessed and
+        // names the nonce; a client answers once with a fresh proof carrying it.
+        if signed
+            && !nonce_retried
+            && let Some(last) = hops.last()
+            && let Some(n) = wants_dpop_nonce(last)
+        {
+            dpop_nonce = Some(n);
+            nonce_retried = true;
+            continue;
+        }
         if hops.len() > opts.max_hops {
             // Still redirecting at the limit: a loop (or a chain too long to follow) is a
             // failure to report, never "the request succeeded" with a 3xx.
@@ -721,6 +736,77 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
         let _ = url_credentials(&mut url);
     }
     Ok(hops)
+}
+
+/// With `--dpop-key` and a `DPoP` Authorization on this hop: drop any proof the request
+/// carried and sign a fresh one for exactly this hop (method, URL, the token's hash, the
+/// server's nonce). Returns whether it signed.
+fn sign_dpop(
+    spec: &RequestSpec,
+    sent: &mut Vec<Header>,
+    method: &Method,
+    url: &Url,
+    nonce: Option<&str>,
+) -> Result<bool, NetError> {
+    let Some(key) = &spec.dpop_key else {
+        return Ok(false);
+    };
+    let Some(token) = sent.iter().find_map(|h| {
+        if !h.name.trim().eq_ignore_ascii_case("authorization") {
+            return None;
+        }
+        let (scheme, cred) = h.value.trim().split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("dpop")
+            .then(|| cred.trim().to_string())
+    }) else {
+        return Ok(false);
+    };
+    sent.retain(|h| !h.name.trim().eq_ignore_ascii_case("dpop"));
+    let mut htu = url.clone();
+    htu.set_query(None);
+    htu.set_fragment(None);
+    let mut jti = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut jti)
+        .map_err(|_| NetError::InvalidRequest("no randomness for a DPoP proof jti".into()))?;
+    use base64::Engine;
+    let jti = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(jti);
+    let proof = key
+        .0
+        .proof(&authdoctor_core::jose::dpop::ProofClaims {
+            htm: method.as_str(),
+            htu: htu.as_str(),
+            iat: jiff::Timestamp::now().as_second(),
+            jti: &jti,
+            access_token: Some(&token),
+            nonce,
+        })
+        .map_err(|e| {
+            NetError::InvalidRequest(format!("the DPoP proof could not be signed: {e}"))
+        })?;
+    sent.push(Header::new("DPoP", proof));
+    Ok(true)
+}
+
+/// The nonce a 400/401 asks for (`use_dpop_nonce` in the challenge or body, `DPoP-Nonce`).
+fn wants_dpop_nonce(x: &Exchange) -> Option<String> {
+    if !matches!(x.status, 400 | 401) {
+        return None;
+    }
+    let asks = x
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("www-authenticate"))
+        .any(|h| h.value.contains("use_dpop_nonce"))
+        || String::from_utf8_lossy(&x.body).contains("use_dpop_nonce");
+    let n = x
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("dpop-nonce"))?
+        .value
+        .trim()
+        .to_string();
+    (asks && !n.is_empty()).then_some(n)
 }
 
 /// Remove `user:password@` from `url`; return it as a Basic credential (percent-decoded).

@@ -227,13 +227,18 @@ impl FileCache {
     fn store_file(&self, profile: &str, t: &TokenSet) -> Result<(), TokenError> {
         let path = self.path(profile);
         let body = serde_json::to_vec_pretty(t).map_err(|e| err(&path, e))?;
-        let mut rnd = [0u8; 8];
-        aws_lc_rs::rand::fill(&mut rnd).map_err(|_| err(&path, "no randomness"))?;
-        let tmp = self.dir.join(format!(
-            ".{}.{}.tmp",
-            safe_name(profile),
-            rnd.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        ));
+        // A unique name, not a secret (the file is created with create_new): std's randomly
+        // keyed hasher over pid and a counter, not aws-lc's CSPRNG, whose first use costs ~30 ms
+        // of CPU (jitter entropy) — the whole price of a token taken from the shared cache.
+        let rnd = {
+            use std::hash::BuildHasher;
+            static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            std::collections::hash_map::RandomState::new().hash_one((std::process::id(), n))
+        };
+        let tmp = self
+            .dir
+            .join(format!(".{}.{rnd:016x}.tmp", safe_name(profile)));
         let write = || -> std::io::Result<()> {
             let mut f = OpenOptions::new()
                 .write(true)

@@ -137,6 +137,20 @@ impl AuthClient {
         &self.source
     }
 
+    /// Share tokens with the other hosts of a fleet through Redis ([`crate::fleet`]): `url` is
+    /// `redis://` or `rediss://` (a password may be in it), `key` seals the records. For the
+    /// timeouts, the lease and a hook on outages, build a
+    /// [`RedisCache`](crate::fleet::RedisCache) and use [`TokenSource::with_redis_cache`].
+    pub fn with_redis_cache(
+        self,
+        url: url::Url,
+        key: crate::fleet::EncryptionKey,
+    ) -> Result<Self, TokenError> {
+        self.source
+            .set_redis_cache(crate::fleet::RedisCache::new(url, key)?)?;
+        Ok(self)
+    }
+
     /// A GET through [`Self::execute`].
     pub async fn get(&self, url: &str) -> Result<reqwest::Response, AuthClientError> {
         let req = self.http.get(url).build()?;

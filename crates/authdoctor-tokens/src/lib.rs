@@ -6,7 +6,8 @@
 //! code with PKCE, RFC 8707 `resource` and `audience`) through the `oauth2` crate over our reqwest
 //! client; token-endpoint refusals as typed errors carrying the recorded exchange
 //! ([`error::TokenError::Endpoint`]) for the diagnosis; the 0600 per-profile disk cache
-//! ([`cache`]); renewal ahead of expiry judged by the issuer's clock, single-flight in and across
+//! ([`cache`]); the cache a fleet of hosts shares, in Redis, sealed with AES-256-GCM, with one
+//! refresh per token lifetime across all of them ([`fleet`]); renewal ahead of expiry judged by the issuer's clock, single-flight in and across
 //! processes ([`source::TokenSource`]); a token-injecting reqwest wrapper that retries once on a
 //! 401 ([`client::AuthClient`]), also as a `reqwest-middleware` `Middleware` with the cargo
 //! feature `middleware` (`middleware::TokenMiddleware`); and the token-injecting reverse proxy
@@ -20,6 +21,7 @@ pub mod cache;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod fleet;
 pub mod grant;
 #[cfg(feature = "middleware")]
 pub mod middleware;
@@ -31,5 +33,6 @@ pub use cache::FileCache;
 pub use client::AuthClient;
 pub use config::{ClientAuth, Endpoints, TokenConfig};
 pub use error::{EndpointErrorKind, TokenError};
+pub use fleet::{EncryptionKey, RedisCache};
 pub use source::TokenSource;
 pub use token::TokenSet;

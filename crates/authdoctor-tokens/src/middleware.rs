@@ -39,6 +39,18 @@ impl TokenMiddleware {
     pub fn source(&self) -> &TokenSource {
         &self.source
     }
+
+    /// Share tokens with the other hosts of a fleet through Redis, as
+    /// [`AuthClient::with_redis_cache`](crate::AuthClient::with_redis_cache).
+    pub fn with_redis_cache(
+        self,
+        url: url::Url,
+        key: crate::fleet::EncryptionKey,
+    ) -> std::result::Result<Self, crate::TokenError> {
+        self.source
+            .set_redis_cache(crate::fleet::RedisCache::new(url, key)?)?;
+        Ok(self)
+    }
 }
 
 fn fail(e: impl Into<AuthClientError>) -> Error {

@@ -12,12 +12,16 @@
 //!    may have renewed it while this one waited.
 //! 3. Take the profile's cross-process file lock and read the disk cache: another process may
 //!    have renewed it. A cached set for other scopes/resource (different key) is ignored.
+//!    With a shared cache ([`crate::fleet`], `[cache] redis`), then its record, if another host
+//!    has renewed it (also written to the disk cache); else take the fleet's refresh lease, or
+//!    wait for its holder's record. Redis unusable → go on locally, as without it.
 //! 4. Renew: with the refresh token if there is one; if the server says `invalid_grant` (expired,
 //!    revoked, or rotated away) fall back to the client's own grant when it has one.
 //!    Otherwise the primary grant (client_credentials).
-//! 5. Store the new set on disk (atomic rename) *before* replacing the one in memory, so a
-//!    rotated refresh token is persisted before the old one is dropped.
-//! 6. Release the locks; every waiter now finds the fresh token at step 2.
+//! 5. Store the new set (in Redis, then on disk by atomic rename) *before* replacing the one in
+//!    memory, so a rotated refresh token is persisted before the old one is dropped.
+//! 6. Release the locks (and the fleet's lease); every waiter now finds the fresh token at
+//!    step 2 (3 on other hosts).
 //!
 //! After a 401, [`TokenSource::renew_after_rejection`] forces step 4 once — unless the token in
 //! memory is already another one than the rejected one (a concurrent caller renewed it).
@@ -31,12 +35,13 @@
 use crate::cache::FileCache;
 use crate::config::{ClientAuth, Endpoints, TokenConfig};
 use crate::error::{EndpointErrorKind, TokenError};
+use crate::fleet::{Obtain, RedisCache};
 use crate::grant::{self, Recorder};
 use crate::token::TokenSet;
 use authdoctor_core::time::now_unix;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::SystemTime;
 
 /// What identifies one version of a token file: (inode, size, mtime).
@@ -66,6 +71,8 @@ struct Inner {
     requests: AtomicU64,
     /// Set for a `token_file` profile: the only token source.
     file: Option<FileSource>,
+    /// The cache shared with other hosts, when configured.
+    fleet: OnceLock<RedisCache>,
 }
 
 /// A shareable, cloneable token provider for one profile.
@@ -115,8 +122,38 @@ impl TokenSource {
                 cache,
                 rec,
                 requests: AtomicU64::new(0),
+                fleet: OnceLock::new(),
             }),
         }
+    }
+
+    /// Share tokens with other hosts through `fleet` (see [`crate::fleet`]); the local cache
+    /// stays the first level. Once per source: a second call is refused. Not for a
+    /// `token_file` profile (its file is the token).
+    pub fn with_redis_cache(self, fleet: RedisCache) -> Result<Self, TokenError> {
+        self.set_redis_cache(fleet)?;
+        Ok(self)
+    }
+
+    /// [`Self::with_redis_cache`] on a shared source (every clone sees it).
+    pub fn set_redis_cache(&self, fleet: RedisCache) -> Result<(), TokenError> {
+        if self.inner.file.is_some() {
+            return Ok(());
+        }
+        self.inner.fleet.set(fleet).map_err(|_| TokenError::Config {
+            profile: self.inner.profile.clone(),
+            reason: "a shared token cache is already set".into(),
+        })
+    }
+
+    /// The shared cache, when there is one.
+    pub fn redis_cache(&self) -> Option<&RedisCache> {
+        self.inner.fleet.get()
+    }
+
+    /// What identifies the token this source is for ([`TokenConfig::cache_key`]).
+    pub fn cache_key(&self) -> &str {
+        &self.inner.key
     }
 
     /// Token requests this source has sent (for tests and benchmarks).
@@ -287,26 +324,77 @@ impl TokenSource {
                 refresh_token = disk.refresh_token.clone();
             }
         }
-        // Step 4: renew.
-        let http_ep = self.endpoints(&mut cfg).await?;
+        // Step 3, shared: the fleet's record, or its lease.
+        let mut lease = None;
+        if let Some(fleet) = self.inner.fleet.get() {
+            let j = jitter();
+            let key = self.inner.key.clone();
+            let usable = |t: &TokenSet| {
+                t.key == key
+                    && t.is_fresh(now_unix(), j)
+                    && rejected.is_none_or(|r| r.access_token != t.access_token)
+            };
+            match fleet.obtain(&self.inner.key, usable).await {
+                Obtain::Fresh(t) => {
+                    if let Some(cache) = &self.inner.cache {
+                        cache.store(&self.inner.profile, &t)?;
+                    }
+                    let t = Arc::new(t);
+                    self.set_current_with(t.clone(), j);
+                    return Ok(t);
+                }
+                Obtain::Lease(l, seen) => {
+                    if let Some(rt) = seen.and_then(|s| s.refresh_token) {
+                        refresh_token = Some(rt);
+                    }
+                    lease = Some(l);
+                }
+                Obtain::Unavailable => {}
+            }
+        }
+        let renewed = self.renew(&mut cfg, refresh_token).await;
+        if let (Some(fleet), Ok(new)) = (self.inner.fleet.get(), &renewed) {
+            // Best effort: the others refresh on their own if this write is lost.
+            let _ = fleet.store(&self.inner.key, new).await;
+        }
+        if let (Some(fleet), Some(l)) = (self.inner.fleet.get(), lease) {
+            let _ = fleet.release(l).await;
+        }
+        let new = renewed?;
+        // Step 5: persist before replacing (a rotated refresh token must not be lost).
+        if let Some(cache) = &self.inner.cache {
+            cache.store(&self.inner.profile, &new)?;
+        }
+        let t = Arc::new(new);
+        self.set_current(t.clone());
+        Ok(t)
+    }
+
+    /// Step 4: ask the issuer.
+    async fn renew(
+        &self,
+        cfg: &mut TokenConfig,
+        refresh_token: Option<String>,
+    ) -> Result<TokenSet, TokenError> {
+        let http_ep = self.endpoints(cfg).await?;
         let new = match refresh_token {
             Some(rt) => {
                 self.inner.requests.fetch_add(1, Ordering::Relaxed);
-                match grant::refresh(&self.inner.rec, &cfg, &http_ep, &rt).await {
+                match grant::refresh(&self.inner.rec, cfg, &http_ep, &rt).await {
                     Ok(t) => t,
                     Err(TokenError::Endpoint {
                         kind: EndpointErrorKind::InvalidGrant,
                         ..
-                    }) if has_own_grant(&cfg) => {
+                    }) if has_own_grant(cfg) => {
                         self.inner.requests.fetch_add(1, Ordering::Relaxed);
-                        grant::client_credentials(&self.inner.rec, &cfg, &http_ep).await?
+                        grant::client_credentials(&self.inner.rec, cfg, &http_ep).await?
                     }
                     Err(e) => return Err(e),
                 }
             }
-            None if has_own_grant(&cfg) => {
+            None if has_own_grant(cfg) => {
                 self.inner.requests.fetch_add(1, Ordering::Relaxed);
-                grant::client_credentials(&self.inner.rec, &cfg, &http_ep).await?
+                grant::client_credentials(&self.inner.rec, cfg, &http_ep).await?
             }
             None => {
                 return Err(TokenError::Config {
@@ -315,13 +403,7 @@ impl TokenSource {
                 });
             }
         };
-        // Step 5: persist before replacing (a rotated refresh token must not be lost).
-        if let Some(cache) = &self.inner.cache {
-            cache.store(&self.inner.profile, &new)?;
-        }
-        let t = Arc::new(new);
-        self.set_current(t.clone());
-        Ok(t)
+        Ok(new)
     }
 
     async fn endpoints(&self, cfg: &mut TokenConfig) -> Result<Endpoints, TokenError> {

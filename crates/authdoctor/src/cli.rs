@@ -174,6 +174,11 @@ pub struct CheckArgs {
     /// Do not run the differential probes (without credentials, direct, cache-bust, DNS).
     #[arg(long, help_heading = "Probes")]
     pub no_probes: bool,
+    /// A DPoP private key (JWK or PEM; EC P-256, Ed25519 or RSA): authdoctor signs a fresh
+    /// proof for every request sent with 'Authorization: DPoP …' (and answers one nonce
+    /// challenge). Without it, a DPoP header given with -H is diagnosed as sent, once.
+    #[arg(long = "dpop-key", value_name = "FILE")]
+    pub dpop_key: Option<String>,
     #[command(flatten)]
     pub idp: IdpArgs,
     /// Apply the automatic fixes of the diagnosis, send the request again and report before and

@@ -513,8 +513,17 @@ fn mcp_server_rfc9728_resource_metadata_challenge() {
         ],
         &[],
     );
-    run.assert_exit(1).assert_top("missing-credentials");
+    // The demo's metadata names localhost while the request went to 127.0.0.1: a discovering
+    // client stops there (RFC 9728 §3.3), so that link ranks above the missing token.
+    run.assert_exit(1).assert_top("resource-metadata-invalid");
     let j = run.json();
+    assert!(
+        j["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["id"] == "missing-credentials")),
+        "{}",
+        run.describe()
+    );
     let m = &j["issuer"]["metadata"];
     assert_eq!(
         m["authorization_servers"][0],
@@ -532,12 +541,18 @@ fn mcp_server_rfc9728_resource_metadata_challenge() {
         "{}",
         run.describe()
     );
-    // It says localhost, the request went to 127.0.0.1: noted (RFC 9728 §3.3).
+    // It says localhost, the request went to 127.0.0.1: named (RFC 9728 §3.3).
     assert!(
-        j["issuer"]["notes"].to_string().contains("RFC 9728"),
+        j["findings"][0]
+            .to_string()
+            .contains("by host (localhost ≠ 127.0.0.1)"),
         "{}",
         run.describe()
     );
+    assert_eq!(j["discovery"][0]["step"], "resource_metadata");
+    assert_eq!(j["discovery"][0]["verdict"], "broken");
+    assert_eq!(j["discovery"][1]["step"], "authorization_server_metadata");
+    assert_eq!(j["discovery"][1]["verdict"], "ok", "{}", run.describe());
 
     let basic = format!("Authorization: Basic {}", basic_b64("user:pass"));
     let run = sb.run(&["-X", "POST", "-H", &basic, "-d", "{}", &url], &[]);

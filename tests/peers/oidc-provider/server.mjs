@@ -53,7 +53,10 @@ const configuration = {
     },
     // Issue 4 (tokens): the --fix loop's client (basic), its client_secret_post twin, and one
     // used only by the single-flight test (so its token count is its own).
-    ...['fix-client', 'fix-client-post', 'tokens-sf'].map((id) => ({
+    // The fleet (shared Redis cache) tests: one client each, so each counts its own requests.
+    ...['fix-client', 'fix-client-post', 'tokens-sf',
+      'fleet-cli', 'fleet-soak', 'fleet-restart', 'fleet-lease', 'fleet-tamper', 'fleet-scan', 'fleet-bench',
+    ].map((id) => ({
       client_id: id,
       client_secret: `${id}-secret-8d2a`,
       grant_types: ['client_credentials'],

@@ -7,6 +7,7 @@
 //! rename one. Adding a cause = adding a file and one line in [`CATALOGUE`].
 
 pub mod consistency;
+pub mod discovery;
 pub mod header;
 pub mod idp;
 pub mod server;
@@ -44,11 +45,14 @@ macro_rules! cause {
 
 /// Every implemented cause, in tie-break order (more specific causes first).
 pub static CATALOGUE: &[Cause] = &[
+    cause!(discovery::resource_metadata_invalid),
+    cause!(discovery::authorization_server_metadata_invalid),
     cause!(header::missing_credentials),
     cause!(header::malformed_authorization_header),
     cause!(header::credential_formatting),
     cause!(token::token_truncated),
     cause!(header::basic_encoding),
+    cause!(token::dpop_proof),
     cause!(header::scheme_mismatch),
     cause!(header::credentials_in_wrong_place),
     cause!(header::digest_failure),

@@ -5,6 +5,7 @@
 //! with every [`Expectations`] source. The result, [`IdpEvidence`], hangs off
 //! [`crate::evidence::Evidence`] and feeds the `idp` family of causes (and a few older ones).
 
+pub mod discovery;
 pub mod expect;
 pub mod model;
 
@@ -68,6 +69,12 @@ pub struct RawIdp {
     pub metadata: Option<ResourceMetadata>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata_error: Option<String>,
+    /// Where the metadata URL came from: the challenge, or the well-known location.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata_source: Option<discovery::MetadataSource>,
+    /// The metadata of the authorization servers the resource metadata names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorization_server_metadata: Vec<discovery::AsMetadataFetch>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub introspection_fetch: Option<FetchRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]

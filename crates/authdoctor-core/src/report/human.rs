@@ -96,6 +96,7 @@ pub fn render(report: &Report, color: bool) -> String {
         exchange(&mut out, &p, i, report.exchanges.len(), x);
     }
     probes(&mut out, &p, report);
+    discovery(&mut out, &p, report);
     issuer(&mut out, &p, report);
     if !report.request.notes.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold("Notes"));
@@ -368,6 +369,32 @@ fn probes(out: &mut String, p: &Painter, report: &Report) {
         if let Some(e) = &pr.error {
             let _ = writeln!(out, "      {} {e}", p.yellow("error:"));
         }
+    }
+}
+
+/// The "Discovery" section: the chain from the 401 to a token, one link per line, so the
+/// user sees at which link it broke.
+fn discovery(out: &mut String, p: &Painter, report: &Report) {
+    use crate::idp::discovery::{StepKind, Verdict};
+    if report.discovery.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", p.bold("Discovery"));
+    let _ = writeln!(out, "  401 {}", report.request.url);
+    for s in &report.discovery {
+        let what = match s.step {
+            StepKind::ResourceMetadata => "resource metadata (RFC 9728)",
+            StepKind::AuthorizationServerMetadata => "authorization server metadata (RFC 8414)",
+        };
+        let status = s
+            .status
+            .map_or_else(|| "no answer".to_string(), |c| c.to_string());
+        let mark = match s.verdict {
+            Verdict::Ok => p.green("ok"),
+            Verdict::Broken => p.red("broken"),
+        };
+        let _ = writeln!(out, "   └→ {what}: {} [{status}] {mark}", s.url);
+        let _ = writeln!(out, "      {}", s.detail);
     }
 }
 

@@ -120,6 +120,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statement: Option<crate::statement::Statement>,
     pub findings: Vec<Finding>,
+    /// The RFC 9728 → RFC 8414 discovery chain from this 401, link by link (URLs redacted).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub discovery: Vec<crate::idp::discovery::Step>,
     /// Differential probes: each one, what it changed and what came back; URLs and
     /// headers redacted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -472,6 +475,11 @@ impl Report {
                 s
             }),
             findings,
+            discovery: ev
+                .discovery
+                .as_ref()
+                .map(|c| c.steps.clone())
+                .unwrap_or_default(),
             probes: ev
                 .probes
                 .iter()
@@ -493,6 +501,12 @@ impl Report {
                     .flat_map(|p| p.fetches.iter_mut())
                     .chain(i.raw.metadata_fetch.iter_mut())
                     .chain(i.raw.introspection_fetch.iter_mut())
+                    .chain(
+                        i.raw
+                            .authorization_server_metadata
+                            .iter_mut()
+                            .flat_map(|a| a.attempts.iter_mut()),
+                    )
                 {
                     f.url = redact_url(&f.url);
                 }

@@ -95,6 +95,8 @@ pub const API_KEY_HEADERS: &[&str] = &[
 /// Header names whose whole value is a credential (scheme aside).
 const CREDENTIAL_HEADERS: &[&str] = &[
     "authorization",
+    // A DPoP proof: one-time, but it carries the token's hash and is replayable within its window.
+    "dpop",
     "proxy-authorization",
     "x-api-key",
     "api-key",

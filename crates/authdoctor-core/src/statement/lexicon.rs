@@ -327,6 +327,27 @@ const RULES: &[(Said, &[&str])] = &[
         ],
     ),
     (
+        Said::Proof,
+        &[
+            "dpop*",
+            // "DPoP" as the normaliser splits its capitals.
+            "d po p",
+            "proof of possession",
+            "possession proof",
+            "invalid proof",
+            "proof is invalid",
+            "proof jwt",
+            "use dpop nonce",
+            "certificate bound",
+            "cnf",
+            "jkt",
+            "htu",
+            "htm",
+            "ath",
+            "x5t s256",
+        ],
+    ),
+    (
         Said::Expired,
         &[
             "expired",
@@ -818,6 +839,7 @@ mod tests {
             " invalid authentication token "
         );
         assert_eq!(normalise("\"exp\" claim"), " exp claim ");
+        assert_eq!(normalise("DPoP proof"), " d po p proof ");
     }
 
     #[test]

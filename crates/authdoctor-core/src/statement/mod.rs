@@ -39,6 +39,9 @@ pub enum Said {
     Audience,
     /// The token comes from another issuer.
     Issuer,
+    /// The proof of possession that goes with a sender-constrained token (a DPoP proof, a
+    /// nonce, the bound certificate) is missing or wrong.
+    Proof,
     /// The token is not valid yet (`nbf`, `iat` in the future).
     NotYetValid,
     /// The credential or signature expired.
@@ -59,7 +62,7 @@ pub enum Said {
 
 impl Said {
     /// Most specific first: when several texts of one answer disagree, the earliest wins.
-    pub const PRIORITY: [Said; 16] = [
+    pub const PRIORITY: [Said; 17] = [
         Said::RateLimit,
         Said::NotAuth,
         Said::Mfa,
@@ -68,6 +71,7 @@ impl Said {
         Said::TokenType,
         Said::Audience,
         Said::Issuer,
+        Said::Proof,
         Said::NotYetValid,
         Said::Expired,
         Said::Signature,
@@ -96,6 +100,7 @@ impl Said {
             Said::TokenType => "token_type",
             Said::Audience => "audience",
             Said::Issuer => "issuer",
+            Said::Proof => "proof",
             Said::NotYetValid => "not_yet_valid",
             Said::Expired => "expired",
             Said::Signature => "signature",
@@ -125,6 +130,7 @@ impl Said {
                 | Said::Issuer
                 | Said::Signature
                 | Said::TokenType
+                | Said::Proof
         )
     }
 }

@@ -60,6 +60,9 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
         spec.origin = authdoctor_core::model::InputOrigin::CurlLine;
     }
     sign_aws_sigv4(&mut spec)?;
+    if let Some(path) = &args.dpop_key {
+        spec.dpop_key = Some(load_dpop_key(path)?);
+    }
     let mut probes = probe_options(&flags, &spec);
     // On a terminal, after ~300 ms: which requests `check` is still waiting for.
     let pending = std::sync::Arc::new(authdoctor_net::probes::Pending::default());
@@ -84,6 +87,16 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
     let report = diagnose_and_print(&ev, &args.output, false);
     super::idp::write_bundle(&args.idp, &ev, &report)?;
     Ok(exit::for_outcome(report.outcome))
+}
+
+/// `--dpop-key FILE`: a private JWK or PEM key; the private part stays in this process.
+pub(crate) fn load_dpop_key(path: &str) -> Result<authdoctor_core::model::DpopKey, CliError> {
+    let p = authdoctor_tokens::config::expand_home(path);
+    let bytes = std::fs::read(&p)
+        .map_err(|e| CliError::Usage(format!("--dpop-key {path}: cannot read it: {e}")))?;
+    let key = authdoctor_core::jose::dpop::ProofKey::load(&bytes)
+        .map_err(|e| CliError::Usage(format!("--dpop-key {path}: not a usable DPoP key: {e}")))?;
+    Ok(authdoctor_core::model::DpopKey::new(key))
 }
 
 /// `--aws-sigv4`: sign now, at the edge, with the current clock and the AWS variables of the

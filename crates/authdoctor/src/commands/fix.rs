@@ -51,6 +51,8 @@ enum Action {
     /// The token request a token-service challenge names, with the `-u` credentials; the
     /// token then sent as Bearer.
     TokenService(authdoctor_core::http::token_service::TokenService),
+    /// The token sent under `DPoP`, with a fresh proof signed by `--dpop-key` per request.
+    SignDpop,
 }
 
 impl Action {
@@ -65,6 +67,7 @@ impl Action {
             Action::BustCache => "bypass-cache",
             Action::MoveCredential(_) => "move-credential",
             Action::TokenService(_) => "request-service-token",
+            Action::SignDpop => "sign-dpop-proof",
         }
     }
 }
@@ -140,6 +143,7 @@ fn plan(ev: &Evidence, findings: &[Finding]) -> Vec<(String, Action)> {
                 bearerish.then(|| Action::NewToken { add_scopes: vec![] })
             }
             "malformed-authorization-header" => Some(Action::NormaliseHeader),
+            "dpop-proof" if ev.request.dpop_key.is_some() => Some(Action::SignDpop),
             "credential-formatting" if f.fixes.iter().any(|x| x.automatic) => {
                 Some(Action::TrimCredential)
             }
@@ -250,6 +254,31 @@ async fn apply(
     profile: &ProfileArgs,
 ) -> Result<String, (String, Option<Report>)> {
     match action {
+        Action::SignDpop => {
+            let Some(h) = spec
+                .headers
+                .iter_mut()
+                .find(|h| h.name.trim().eq_ignore_ascii_case("authorization"))
+            else {
+                return Err((
+                    "the request has no Authorization header to sign for".into(),
+                    None,
+                ));
+            };
+            let cred = h
+                .value
+                .trim()
+                .split_once(' ')
+                .map(|(_, c)| c.trim().to_string())
+                .unwrap_or_default();
+            h.value = format!("DPoP {cred}");
+            spec.headers
+                .retain(|h| !h.name.trim().eq_ignore_ascii_case("dpop"));
+            Ok(
+                "the token sent as 'Authorization: DPoP' with a fresh proof signed by --dpop-key"
+                    .into(),
+            )
+        }
         Action::NewToken { add_scopes } => {
             let target = url::Url::parse(&spec.url)
                 .map_err(|_| ("the request's URL is not valid".to_string(), None))?;
@@ -546,6 +575,12 @@ pub fn run(spec: RequestSpec, probes: ProbeOptions, args: FixOptions) -> Result<
         }
         // Step 5 (only when something changed and nothing essential failed).
         if !applied.is_empty() && failed.is_empty() {
+            // The user's own DPoP proof was spent by the first send: never sent twice.
+            if fixed.dpop_key.is_none() {
+                fixed
+                    .headers
+                    .retain(|h| !h.name.trim().eq_ignore_ascii_case("dpop"));
+            }
             let after_ev = rt.block_on(live(fixed))?;
             let f = causes::diagnose(&after_ev);
             let r = Report::new(&after_ev, f);

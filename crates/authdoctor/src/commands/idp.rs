@@ -267,40 +267,44 @@ pub(crate) fn live_with_issuer(
     let mut ev = ev?;
     token_file_note(&mut ev, a);
     let mut raw = raw;
-    // The challenge's RFC 9728 `resource_metadata`, when it is not what was already fetched.
-    if !a.no_issuer
-        && let Some(url) = ev
+    // The discovery chain: the challenge's RFC 9728 `resource_metadata` (else, for a Bearer
+    // challenge, the well-known URL), then the authorization server it names.
+    if !a.no_issuer {
+        let named = ev
             .challenge("bearer")
             .and_then(|c| c.param("resource_metadata"))
-            .map(str::to_string)
-    {
+            .map(str::to_string);
+        let bearer = ev.challenge("bearer").is_some() || ev.challenge("dpop").is_some();
         let r = raw.get_or_insert_with(Default::default);
-        if r.metadata_fetch.as_ref().is_none_or(|f| f.url != url) {
-            rt.block_on(authdoctor_net::idp::fetch_metadata(r, &plan.opts, &url));
+        if let Some(url) = named {
+            if r.metadata_fetch.as_ref().is_none_or(|f| f.url != url) {
+                rt.block_on(authdoctor_net::idp::fetch_metadata(r, &plan.opts, &url));
+            } else {
+                r.metadata_source = Some(idp::discovery::MetadataSource::Challenge);
+            }
+        } else if bearer
+            && r.metadata_fetch.is_none()
+            && ev.is_unauthorized()
+            && let Some(url) = authdoctor_net::idp::well_known_metadata_url(&ev.request.url)
+        {
+            rt.block_on(async {
+                authdoctor_net::idp::fetch_metadata(r, &plan.opts, &url).await;
+            });
+            // Found only at the well-known location: a chain; nothing there: none.
+            if r.metadata.is_some() {
+                r.metadata_source = Some(idp::discovery::MetadataSource::WellKnown);
+            } else {
+                r.metadata_fetch = None;
+                r.metadata_source = None;
+                r.metadata_error = None;
+            }
         }
+        rt.block_on(authdoctor_net::idp::fetch_authorization_server(
+            r, &plan.opts,
+        ));
     }
     let Some(mut raw) = raw else { return Ok(ev) };
     raw.notes.extend(plan.notes);
-    // RFC 9728 §3.3: the metadata's `resource` must be the resource the client addressed.
-    if let Some(r) = raw.metadata.as_ref().and_then(|m| m.resource.clone()) {
-        let asked = ev
-            .request
-            .url
-            .split(['?', '#'])
-            .next()
-            .unwrap_or("")
-            .to_string();
-        if idp::compare(&r, &asked) != idp::Match::Exact {
-            raw.notes.push(format!(
-                "the resource metadata names resource {r}, but the request went to {asked}: RFC 9728 §3.3 clients must not use metadata whose resource differs (here {})",
-                if idp::compare(&r, &asked) == idp::Match::TrailingSlashOnly {
-                    "only by a trailing slash"
-                } else {
-                    "by host or path"
-                }
-            ));
-        }
-    }
     let jwt = ev.jws().cloned();
     let (now, _) = ev.judging_time();
     let assessed = idp::assess(

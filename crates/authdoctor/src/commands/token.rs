@@ -11,6 +11,7 @@ use authdoctor_core::evidence::Evidence;
 use authdoctor_core::report::{Report, human, json};
 use authdoctor_core::secret::redact;
 use authdoctor_core::time::{format_unix, human_duration, now_unix};
+use authdoctor_tokens::fleet::{Lookup, RedisCache};
 use authdoctor_tokens::grant::{self, Recorder};
 use authdoctor_tokens::{FileCache, TokenConfig, TokenError, TokenSet, TokenSource};
 use clap::{Args, Subcommand, ValueEnum};
@@ -90,6 +91,7 @@ pub(crate) fn token_config_and_profile(
     host: Option<&str>,
 ) -> Result<(TokenConfig, authdoctor_core::profile::Effective), CliError> {
     let layers = super::config::layers(p.config.as_deref())?;
+    let _ = CACHE_TABLE.set(authdoctor_core::profile::cache_table(&layers));
     let eff = authdoctor_core::profile::resolve(&layers, p.profile.as_deref(), host)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let cfg = TokenConfig::from_profile(&eff, p.auth_method.as_deref(), p.key_file.as_deref())
@@ -105,6 +107,62 @@ pub(crate) fn http_client() -> Result<reqwest::Client, CliError> {
         .map_err(|e| CliError::Io(format!("cannot build the HTTP client: {e}")))
 }
 
+/// The `[cache]` table of the config files this run read (one configuration per process).
+static CACHE_TABLE: std::sync::OnceLock<Option<authdoctor_core::profile::CacheTable>> =
+    std::sync::OnceLock::new();
+
+/// The shared (Redis) cache of `[cache]`, if configured: its outages are said once on stderr.
+pub(crate) fn fleet() -> Result<Option<RedisCache>, CliError> {
+    let table = match CACHE_TABLE.get() {
+        Some(t) => t.clone(),
+        None => authdoctor_core::profile::cache_table(&super::config::layers(None)?),
+    };
+    fleet_from(table.as_ref(), true)
+}
+
+/// [`fleet`] from a given `[cache]` table; `announce`: say outages on stderr (not for the
+/// commands whose `store:` line says it).
+pub(crate) fn fleet_from(
+    table: Option<&authdoctor_core::profile::CacheTable>,
+    announce: bool,
+) -> Result<Option<RedisCache>, CliError> {
+    let Some(t) = table else { return Ok(None) };
+    let Some(mut b) = RedisCache::from_table(t).map_err(|e| CliError::Usage(e.to_string()))? else {
+        return Ok(None);
+    };
+    if announce {
+        b = b.on_degraded(|line| crate::out::errln!("authdoctor: warning: {line}"));
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// The `store:` line of the shared cache, from [`RedisCache::describe_key`].
+pub(crate) fn shared_store_line(d: &serde_json::Value) -> String {
+    let url = d["url"].as_str().unwrap_or("");
+    let key = d["key"].as_str().unwrap_or("");
+    let reason = d["reason"].as_str().unwrap_or("");
+    match d["state"].as_str().unwrap_or("") {
+        "unreachable" => format!("{url} unreachable ({reason}): using the local cache"),
+        state => {
+            let ttl = d["ttl_seconds"]
+                .as_i64()
+                .map(|s| format!("TTL {}", human_duration(s)))
+                .unwrap_or_else(|| "no TTL".into());
+            let what = match state {
+                "ok" => ttl,
+                "absent" => "no record yet".to_string(),
+                _ => format!("record ignored ({reason}), to be replaced"),
+            };
+            format!(
+                "{url} key {key} {what} (shared; AES-256-GCM, key sha256:{})",
+                d["key_fingerprint"].as_str().unwrap_or("")
+            )
+        }
+    }
+}
+
 pub(crate) fn cache() -> Result<FileCache, CliError> {
     FileCache::open(FileCache::default_dir()).map_err(|e| CliError::Io(e.to_string()))
 }
@@ -115,11 +173,16 @@ pub(crate) fn cache() -> Result<FileCache, CliError> {
 pub(crate) fn source(cfg: TokenConfig) -> Result<TokenSource, CliError> {
     let make = || http_client().map_err(|e| e.to_string());
     // A token_file profile's token lives in its file only: no cache.
-    let cache = match cfg.token_file {
-        Some(_) => None,
-        None => Some(cache()?),
+    let (cache, fleet) = match cfg.token_file {
+        Some(_) => (None, None),
+        None => (Some(cache()?), fleet()?),
     };
-    Ok(TokenSource::lazy(cfg, make, cache))
+    let src = TokenSource::lazy(cfg, make, cache);
+    if let Some(f) = fleet {
+        src.set_redis_cache(f)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+    }
+    Ok(src)
 }
 
 /// The diagnosis of a refused token request, as a report (None without a recorded exchange).
@@ -340,10 +403,27 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
         return show_file(&a, cfg);
     }
     let cache = cache()?;
-    let Some(t) = cache
+    let local = cache
         .load(&cfg.profile)
-        .map_err(|e| CliError::Io(e.to_string()))?
-    else {
+        .map_err(|e| CliError::Io(e.to_string()))?;
+    // With a shared cache: its record's state, and the token from it when none is local.
+    let table = CACHE_TABLE.get().cloned().flatten();
+    let (shared, from_shared) = match fleet_from(table.as_ref(), false)? {
+        Some(f) => super::runtime()?.block_on(async {
+            let key = cfg.cache_key();
+            let d = f.describe_key(&key).await;
+            let t = match (&local, d["state"].as_str()) {
+                (None, Some("ok")) => match f.load(&key).await {
+                    Lookup::Found(t) => Some(t),
+                    _ => None,
+                },
+                _ => None,
+            };
+            (Some(d), t)
+        }),
+        None => (None, None),
+    };
+    let Some(t) = local.or(from_shared) else {
         crate::out::errln!(
             "authdoctor: error: no cached token for profile {}: run `authdoctor token get --profile {}`",
             cfg.profile,
@@ -353,6 +433,9 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
     };
     let stale = t.key != cfg.cache_key();
     let mut v = describe(&t);
+    if let Some(d) = &shared {
+        v["shared_cache"] = d.clone();
+    }
     v["profile"] = cfg.profile.clone().into();
     // "store":"file"|"keyring", and why not the keyring when it is not used.
     if let serde_json::Value::Object(store) = cache.store_json() {
@@ -395,11 +478,21 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
             .unwrap_or_else(|| "none".into())
     );
     show_scope_and_jwt(t.scope.as_deref(), &v);
-    outln!(
-        "store:    {} ({})",
-        cache.location(&cfg.profile),
-        cache.store_note()
-    );
+    match &shared {
+        Some(d) => {
+            outln!("store:    {}", shared_store_line(d));
+            outln!(
+                "local:    {} ({})",
+                cache.location(&cfg.profile),
+                cache.store_note()
+            );
+        }
+        None => outln!(
+            "store:    {} ({})",
+            cache.location(&cfg.profile),
+            cache.store_note()
+        ),
+    }
     if stale {
         outln!(
             "note:     cached for other scopes/resource than the profile now asks for; `token get` will replace it"

@@ -143,6 +143,15 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
     let layers = super::config::layers(a.config.as_deref())?;
     let cache =
         FileCache::open(FileCache::default_dir()).map_err(|e| CliError::Io(e.to_string()))?;
+    // `[cache] redis`: each profile's record there (key, TTL), looked up under one runtime.
+    let fleet = super::token::fleet_from(
+        authdoctor_core::profile::cache_table(&layers).as_ref(),
+        false,
+    )?;
+    let rt = match &fleet {
+        Some(_) => Some(super::runtime()?),
+        None => None,
+    };
     let mut names: Vec<String> = match &a.profile {
         Some(p) => vec![p.clone()],
         None => {
@@ -223,29 +232,61 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
                 _ => {}
             }
         }
-        profiles.push(serde_json::json!({
+        // The record's key: from the profile (no secret needed), else the cached set's.
+        let shared = match (&fleet, &rt) {
+            (Some(f), Some(rt)) => authdoctor_core::profile::resolve(&layers, Some(name), None)
+                .ok()
+                .and_then(|e| authdoctor_tokens::TokenConfig::from_profile(&e, None, None).ok())
+                .map(|c| c.cache_key())
+                .or_else(|| t.as_ref().map(|t| t.key.clone()))
+                .map(|k| rt.block_on(f.describe_key(&k))),
+            _ => None,
+        };
+        let mut entry = serde_json::json!({
             "profile": name,
             "items": items,
             "server_offset": t.as_ref().and_then(|t| t.server_offset),
-        }));
+        });
+        if let Some(d) = shared {
+            entry["shared_cache"] = d;
+        }
+        profiles.push(entry);
     }
     if a.format == WatchFormat::Prometheus {
         crate::out::write_generated(&prometheus(&profiles, now));
         return Ok(code);
     }
     if a.format == WatchFormat::Json {
-        outln!(
-            "{}",
-            serde_json::json!({
-                "version": 1,
-                "checked_at": now,
-                "store": cache.store_kind(),
-                "keyring_unavailable": cache.keyring_unavailable(),
-                "profiles": profiles,
-            })
-        );
+        let mut doc = serde_json::json!({
+            "version": 1,
+            "checked_at": now,
+            "store": cache.store_kind(),
+            "keyring_unavailable": cache.keyring_unavailable(),
+            "profiles": profiles,
+        });
+        if let Some(f) = &fleet {
+            doc["shared_cache"] = serde_json::json!({
+                "kind": "redis",
+                "url": f.url(),
+                "state": if f.problem().is_some() { "unreachable" } else { "ok" },
+                "reason": f.problem(),
+            });
+        }
+        outln!("{doc}");
     } else {
-        outln!("store: {}", cache.store_note());
+        match &fleet {
+            Some(f) => {
+                match f.problem() {
+                    Some(why) => outln!(
+                        "store: {} unreachable ({why}): using the local cache",
+                        f.url()
+                    ),
+                    None => outln!("store: {} (shared; AES-256-GCM)", f.url()),
+                }
+                outln!("local: {}", cache.store_note());
+            }
+            None => outln!("store: {}", cache.store_note()),
+        }
         if profiles.is_empty() {
             outln!("no profiles configured and no cached tokens");
         }
@@ -253,6 +294,13 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
             match p["token_file"].as_str() {
                 Some(f) => outln!("{} (token_file {f})", p["profile"].as_str().unwrap_or("")),
                 None => outln!("{}", p["profile"].as_str().unwrap_or("")),
+            }
+            if p["shared_cache"].is_object() {
+                outln!(
+                    "  {:<20} {}",
+                    "redis",
+                    super::token::shared_store_line(&p["shared_cache"])
+                );
             }
             for i in p["items"].as_array().into_iter().flatten() {
                 let left = i["remaining_seconds"].as_i64().map(|l| {

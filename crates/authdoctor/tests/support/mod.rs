@@ -567,3 +567,40 @@ pub fn id_token() -> TestJwt {
 pub fn opaque_token() -> String {
     canary("opaque")
 }
+
+/// Every evidence text of the finding `id` (empty when there is no such finding), one per line.
+pub fn evidence_texts(run: &Run, id: &str) -> String {
+    run.json()["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["id"] == id))
+        .and_then(|f| f["evidence"].as_array())
+        .map(|e| {
+            e.iter()
+                .filter_map(|x| x["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// [`check_json`] with a private, empty `XDG_CACHE_HOME` and `XDG_CONFIG_HOME` (no discovery
+/// document or JWKS cached by an earlier run), removed afterwards.
+pub fn check_json_fresh<S: AsRef<str>>(args: &[S]) -> Run {
+    let dir = std::env::temp_dir().join(format!("authdoctor-fresh-{}", random_hex(8)));
+    std::fs::create_dir_all(dir.join("cache")).expect("temp dir");
+    std::fs::create_dir_all(dir.join("config")).expect("temp dir");
+    let mut all = vec!["check".to_owned(), "--format".to_owned(), "json".to_owned()];
+    all.extend(args.iter().map(|s| s.as_ref().to_owned()));
+    let cache = dir.join("cache").display().to_string();
+    let config = dir.join("config").display().to_string();
+    let run = authdoctor_env(
+        all,
+        &[
+            ("XDG_CACHE_HOME", cache.as_str()),
+            ("XDG_CONFIG_HOME", config.as_str()),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_first_not_contradicted(&run);
+    run
+}

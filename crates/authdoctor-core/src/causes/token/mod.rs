@@ -1,5 +1,6 @@
 //! Causes in the token itself: its structure, its lifetime, its type and what it grants.
 
+pub mod dpop_proof;
 pub mod insufficient_scope;
 pub mod token_expired;
 pub mod token_not_yet_valid;

@@ -270,6 +270,69 @@ fn bench_statement(c: &mut Criterion) {
     g.finish();
 }
 
+/// `check`'s pure part on a DPoP-protected 401 (a bound token, a proof taken apart and compared
+/// field by field with the request) against the same pass on the Bearer 401 it replaces.
+fn bench_dpop(c: &mut Criterion) {
+    use authdoctor_core::jose::dpop::{ProofClaims, ProofKey};
+    let token = rs256_jwt();
+    let (bearer_req, bearer_x) = typical_401(&token);
+    let key = ProofKey::generate_es256().expect("a P-256 key");
+    let proof = key
+        .proof(&ProofClaims {
+            htm: "GET",
+            htu: "https://api.example.com/v1/other",
+            iat: NOW,
+            jti: "bench-jti",
+            access_token: Some(&token),
+            nonce: None,
+        })
+        .expect("a proof");
+    let dpop_auth = format!("DPoP {token}");
+    let mut dpop_req = bearer_req.clone();
+    dpop_req.headers = h(&[
+        ("Accept", "application/json"),
+        ("Authorization", &dpop_auth),
+        ("DPoP", &proof),
+    ]);
+    let mut dpop_x = bearer_x.clone();
+    dpop_x.request_headers = dpop_req.headers.clone();
+    dpop_x.status = 400;
+    dpop_x.headers = h(&[
+        ("Date", NOW_HTTP_DATE),
+        (
+            "WWW-Authenticate",
+            "DPoP algs=\"ES256\", error=\"invalid_dpop_proof\", error_description=\"DPoP Proof htu mismatch\"",
+        ),
+    ]);
+    {
+        let ev = Evidence::new(dpop_req.clone(), vec![dpop_x.clone()], None, None, NOW);
+        let f = diagnose(&ev);
+        assert_eq!(f[0].id, "dpop-proof", "the fixture must diagnose dpop-proof");
+    }
+    let mut g = c.benchmark_group("dpop");
+    g.bench_function("bearer_401_evidence_diagnose_report_json", |b| {
+        b.iter_batched(
+            || (bearer_req.clone(), vec![bearer_x.clone()]),
+            |(req, xs)| {
+                let ev = Evidence::new(req, xs, None, None, NOW);
+                report::json::render(&Report::new(&ev, diagnose(&ev)))
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("dpop_400_evidence_diagnose_report_json", |b| {
+        b.iter_batched(
+            || (dpop_req.clone(), vec![dpop_x.clone()]),
+            |(req, xs)| {
+                let ev = Evidence::new(req, xs, None, None, NOW);
+                report::json::render(&Report::new(&ev, diagnose(&ev)))
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
 // ---------------------------------------------------------------------------------------------
 // offline analysis of a 1,000-entry HAR
 
@@ -366,6 +429,6 @@ fn criterion() -> Criterion {
 criterion_group! {
     name = benches;
     config = criterion();
-    targets = bench_header, bench_jwt, bench_rule_pass, bench_statement, bench_har
+    targets = bench_header, bench_jwt, bench_rule_pass, bench_statement, bench_dpop, bench_har
 }
 criterion_main!(benches);

@@ -307,7 +307,10 @@ fn bench_dpop(c: &mut Criterion) {
     {
         let ev = Evidence::new(dpop_req.clone(), vec![dpop_x.clone()], None, None, NOW);
         let f = diagnose(&ev);
-        assert_eq!(f[0].id, "dpop-proof", "the fixture must diagnose dpop-proof");
+        assert_eq!(
+            f[0].id, "dpop-proof",
+            "the fixture must diagnose dpop-proof"
+        );
     }
     let mut g = c.benchmark_group("dpop");
     g.bench_function("bearer_401_evidence_diagnose_report_json", |b| {

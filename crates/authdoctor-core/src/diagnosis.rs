@@ -5,8 +5,13 @@
 //! strength of its evidence, the likelihood band is derived from the score, and ranking is a
 //! stable sort by score (catalogue order breaks ties), so the order can always be explained.
 
-use serde::Serialize;
+use crate::fix::Action;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
+
+fn is_some<S: Serializer>(a: &Option<Action>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(a.is_some())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,13 +69,15 @@ pub struct EvidenceItem {
     pub weight: Option<Weight>,
 }
 
-/// A way to fix the cause. `automatic` says whether `authdoctor check --fix` can apply it.
+/// A way to fix the cause. `automatic` (in JSON) says whether `authdoctor check --fix` applies
+/// it: derived from the action the cause declares, so the two cannot disagree.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fix {
     pub id: String,
     pub title: String,
     pub effort: Effort,
-    pub automatic: bool,
+    #[serde(rename = "automatic", serialize_with = "is_some")]
+    action: Option<Action>,
     pub steps: Vec<String>,
     /// The exact command to run, where one exists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,14 +90,26 @@ impl Fix {
             id: id.to_string(),
             title: title.into(),
             effort,
-            automatic: false,
+            action: None,
             steps: Vec::new(),
             command: None,
         }
     }
-    pub fn automatic(mut self) -> Self {
-        self.automatic = true;
+    /// What `--fix` does for this fix; a fix with an action is `automatic`.
+    pub fn action(mut self, a: Action) -> Self {
+        self.action = Some(a);
         self
+    }
+    /// [`Fix::action`] when there is one (the evidence decides whether `--fix` can act).
+    pub fn action_opt(mut self, a: Option<Action>) -> Self {
+        self.action = a;
+        self
+    }
+    pub fn automatic_action(&self) -> Option<&Action> {
+        self.action.as_ref()
+    }
+    pub fn is_automatic(&self) -> bool {
+        self.action.is_some()
     }
     pub fn step(mut self, s: impl Into<String>) -> Self {
         self.steps.push(s.into());

@@ -375,9 +375,9 @@ impl Evidence {
         self
     }
 
-    /// The probe named `name`, if it ran and got an answer.
-    pub fn probe(&self, name: &str) -> Option<&ProbeResult> {
-        self.probes.iter().find(|p| p.name == name)
+    /// The probe of this kind, if it ran.
+    pub fn probe(&self, kind: crate::model::ProbeKind) -> Option<&ProbeResult> {
+        self.probes.iter().find(|p| p.name == kind)
     }
 
     /// True time by NTP (unix seconds) at the moment the response arrived, when `--ntp`

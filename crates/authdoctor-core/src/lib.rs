@@ -13,6 +13,7 @@ pub mod api_description;
 pub mod causes;
 pub mod diagnosis;
 pub mod evidence;
+pub mod fix;
 /// Fuzz harnesses shared by the cargo-fuzz targets in `fuzz/` and the corpus replay test.
 #[doc(hidden)]
 pub mod fuzz;

@@ -177,11 +177,30 @@ pub struct RequestSpec {
     pub dpop_key: Option<DpopKey>,
 }
 
+/// What a sender still holds of a request's body when it considers sending the request again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyHeld {
+    /// The request has no body.
+    None,
+    /// The whole body is in memory: it can be sent again byte for byte.
+    Buffered,
+    /// The body was a stream, consumed by the first send: there is nothing to send again.
+    Streamed,
+}
+
 /// The one definition of "safe to send again without the user's say-so", used by the CLI's
-/// probes and `--fix`, the token proxy, `AuthClient` and `TokenMiddleware`: the safe methods of
-/// RFC 9110 §9.2.1 (GET, HEAD, OPTIONS, TRACE). PUT and DELETE are idempotent but not safe: a
-/// second send after a 401 may still change state the user did not ask to change twice
-/// (conditional requests, side effects behind the resource), so they need the user's word.
+/// probes and `--fix`, the token proxy, `AuthClient` and `TokenMiddleware`: a safe method of
+/// RFC 9110 §9.2.1 ([`method_is_safe`]: GET, HEAD, OPTIONS, TRACE) whose body, if any, is still
+/// held in full. Anything else is sent again only when the user says so (`--allow-replay`), and
+/// a streamed body never.
+pub fn may_send_again(method: &str, body: BodyHeld) -> bool {
+    method_is_safe(method) && body != BodyHeld::Streamed
+}
+
+/// The method half of [`may_send_again`]: the safe methods of RFC 9110 §9.2.1 (GET, HEAD,
+/// OPTIONS, TRACE). PUT and DELETE are idempotent but not safe: a second send after a 401 may
+/// still change state the user did not ask to change twice (conditional requests, side effects
+/// behind the resource), so they need the user's word — as do POST and PATCH.
 pub fn method_is_safe(method: &str) -> bool {
     ["GET", "HEAD", "OPTIONS", "TRACE"]
         .iter()
@@ -189,9 +208,10 @@ pub fn method_is_safe(method: &str) -> bool {
 }
 
 impl RequestSpec {
-    /// [`method_is_safe`] for this request's method.
+    /// [`may_send_again`] for this request (its body, if any, is always held in full). The name
+    /// is historical: the rule is "safe", which is narrower than "idempotent".
     pub fn is_idempotent_safe(&self) -> bool {
-        method_is_safe(&self.method)
+        may_send_again(&self.method, BodyHeld::Buffered)
     }
 }
 
@@ -298,15 +318,62 @@ pub struct HarContext {
     pub earlier_cookie_names: Vec<String>,
 }
 
+/// What a probe changed or measured. Serialised as its stable name (the report's
+/// `probes[].name`), which never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeKind {
+    /// The request with every credential removed.
+    WithoutCredentials,
+    /// The request to the same origin without the proxy.
+    Direct,
+    /// The request past any cache (`no-cache` and a unique query parameter).
+    CacheBust,
+    /// The credential moved where the API's description puts it.
+    MovedCredential,
+    /// An SNTP measurement.
+    Ntp,
+    /// What the host resolves to.
+    Dns,
+    /// The `--cert` file read locally.
+    ClientCertificate,
+    /// The TLS handshake without the proxy.
+    TlsDirect,
+    /// No request sent again (a method that is not safe to repeat).
+    Skipped,
+}
+
+impl ProbeKind {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::WithoutCredentials => "without-credentials",
+            ProbeKind::Direct => "direct",
+            ProbeKind::CacheBust => "cache-bust",
+            ProbeKind::MovedCredential => "moved-credential",
+            ProbeKind::Ntp => "ntp",
+            ProbeKind::Dns => "dns",
+            ProbeKind::ClientCertificate => "client-certificate",
+            ProbeKind::TlsDirect => "tls-direct",
+            ProbeKind::Skipped => "skipped",
+        }
+    }
+}
+
+impl std::fmt::Display for ProbeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One differential probe: the request sent again with exactly one thing changed —
 /// without its credentials, around the proxy, past the cache — or a side measurement (NTP,
 /// DNS, the client certificate file). Every probe run is listed in the report. URLs are stored
 /// redacted; `headers` is a summary of the response headers that tell layers apart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProbeResult {
-    /// Stable name: `without-credentials`, `direct`, `cache-bust`, `ntp`, `dns`,
-    /// `client-certificate`, `tls-direct`.
-    pub name: String,
+    /// What it changed or measured; serialised as its stable name.
+    pub name: ProbeKind,
     /// What the probe changed relative to the user's request, in words.
     pub changed: String,
     /// Where it went (redacted); empty for local checks.
@@ -333,9 +400,9 @@ pub struct ProbeResult {
 }
 
 impl ProbeResult {
-    pub fn new(name: &str, changed: impl Into<String>, url: impl Into<String>) -> Self {
+    pub fn new(name: ProbeKind, changed: impl Into<String>, url: impl Into<String>) -> Self {
         ProbeResult {
-            name: name.to_string(),
+            name,
             changed: changed.into(),
             url: url.into(),
             status: None,
@@ -420,4 +487,28 @@ pub struct ClientCertInfo {
     /// Why the file could not be read or parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod resend_tests {
+    use super::*;
+
+    #[test]
+    fn only_safe_methods_with_a_held_body_are_sent_again() {
+        for m in ["GET", "head", " OPTIONS ", "TRACE"] {
+            assert!(may_send_again(m, BodyHeld::None), "{m}");
+            assert!(may_send_again(m, BodyHeld::Buffered), "{m}");
+            assert!(!may_send_again(m, BodyHeld::Streamed), "{m}");
+        }
+        // Idempotent is not enough: PUT and DELETE need the user's word too.
+        for m in ["POST", "PUT", "PATCH", "DELETE", "CONNECT", "QUERY", ""] {
+            assert!(!may_send_again(m, BodyHeld::None), "{m}");
+        }
+        let spec = |m: &str| RequestSpec {
+            method: m.into(),
+            ..Default::default()
+        };
+        assert!(spec("GET").is_idempotent_safe());
+        assert!(!spec("PUT").is_idempotent_safe());
+    }
 }

@@ -104,6 +104,9 @@ pub struct RawProfile {
     /// A file another program writes and rotates (a Kubernetes projected service-account
     /// token, a Vault agent sink): the token source; no token is ever requested from an issuer.
     pub token_file: Option<String>,
+    /// A DPoP private key (JWK or PEM), as a secret reference (`{ file = … }`): tokens are
+    /// requested DPoP-bound and every request carries a fresh proof.
+    pub dpop_key: Option<SecretRef>,
 }
 
 /// A config file: `default_profile`, `[profiles.NAME]` tables and the `[cache]` table.
@@ -275,10 +278,11 @@ const FIELDS: &[&str] = &[
     "introspection_client_secret",
     "token_env",
     "token_file",
+    "dpop_key",
 ];
 
 fn is_secret_field(f: &str) -> bool {
-    f.ends_with("secret")
+    f.ends_with("secret") || f == "dpop_key"
 }
 
 /// (display, secret ref) of a field of a file profile.
@@ -300,6 +304,7 @@ fn field_of(p: &RawProfile, f: &str) -> Option<(String, Option<SecretRef>)> {
         "introspection_client_secret" => sec(&p.introspection_client_secret),
         "token_env" => s(&p.token_env),
         "token_file" => s(&p.token_file),
+        "dpop_key" => sec(&p.dpop_key),
         _ => None,
     }
 }

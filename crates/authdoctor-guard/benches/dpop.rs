@@ -4,8 +4,8 @@
 //! parsing, thumbprint, signature, htm/htu/iat/ath/jkt checks, replay cache). Each DPoP
 //! iteration gets a fresh proof made outside the timing (`iter_batched`).
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::convert::Infallible;
 use std::hint::black_box;
@@ -13,10 +13,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use authdoctor_guard::{DpopConfig, GuardLayer, KeySet, Validator};
 use authdoctor_jose::dpop::{ProofClaims, ProofKey};
-use common::*;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use http::{Request, Response, header};
 use serde_json::{Value, json};
+use support::*;
 use tower::{Layer, ServiceExt, service_fn};
 
 const URL: &str = "https://api.example/v1/orders";

@@ -4,8 +4,8 @@
 //! and jsonwebtoken 11 (`aws_lc_rs`) full validation with its key built once. scripts/bench-guard
 //! turns the estimates into ratios for BENCHMARKS.md.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,9 +15,9 @@ use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::*;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
+use support::*;
 
 fn now() -> i64 {
     SystemTime::now()

@@ -1,4 +1,4 @@
-//! The remote key cache: discovery (OpenID Connect, then RFC 8414), the JWKS fetch, parsed keys
+//! The remote key cache: discovery (RFC 8414 §3.1, then OpenID Connect), the JWKS fetch, parsed keys
 //! held behind an `Arc`, refresh on an unknown `kid` at most once per interval with one fetch in
 //! flight (no storms), and stale-while-revalidate when the issuer is down.
 
@@ -186,23 +186,18 @@ impl JwksCache {
         Ok(set)
     }
 
-    /// OpenID Connect discovery, then RFC 8414 (well-known inserted before the issuer's path).
+    /// The issuer's metadata at the URLs clients try, in their order
+    /// ([`authdoctor_jose::discovery::metadata_urls`]: RFC 8414 §3.1, then OpenID Connect).
     /// The document's `issuer` must equal the configured one (RFC 8414 §3.3).
     async fn discover(&self, issuer: &str) -> Result<String, GuardError> {
-        let trimmed = issuer.trim_end_matches('/');
-        let oidc = format!("{trimmed}/.well-known/openid-configuration");
-        let rfc8414 = match url_split(trimmed) {
-            Some((origin, path)) => {
-                format!("{origin}/.well-known/oauth-authorization-server{path}")
-            }
-            None => {
-                return Err(GuardError::Config(format!(
-                    "issuer {issuer} is not an http(s) URL"
-                )));
-            }
-        };
+        let urls = authdoctor_jose::discovery::metadata_urls(issuer);
+        if urls.is_empty() {
+            return Err(GuardError::Config(format!(
+                "issuer {issuer} is not an http(s) URL"
+            )));
+        }
         let mut last = None;
-        for url in [oidc, rfc8414] {
+        for url in urls {
             match self.get(&url).await {
                 Ok(body) => {
                     let doc: serde_json::Value =
@@ -229,7 +224,7 @@ impl JwksCache {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last.expect("two attempts"))
+        Err(last.expect("at least two attempts"))
     }
 
     async fn get(&self, url: &str) -> Result<Vec<u8>, GuardError> {
@@ -263,35 +258,5 @@ impl JwksCache {
                 }
             })?;
         Ok(body.to_bytes().to_vec())
-    }
-}
-
-/// `https://host:port/path` → (`https://host:port`, `/path`), without a URL crate.
-fn url_split(u: &str) -> Option<(&str, &str)> {
-    let rest = u
-        .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"))?;
-    let scheme_len = u.len() - rest.len();
-    match rest.find('/') {
-        Some(i) => Some((&u[..scheme_len + i], &u[scheme_len + i..])),
-        None => Some((u, "")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::url_split;
-
-    #[test]
-    fn splits_issuer_urls() {
-        assert_eq!(
-            url_split("https://a.example/t1"),
-            Some(("https://a.example", "/t1"))
-        );
-        assert_eq!(
-            url_split("http://127.0.0.1:4000"),
-            Some(("http://127.0.0.1:4000", ""))
-        );
-        assert_eq!(url_split("ftp://x"), None);
     }
 }

@@ -462,7 +462,7 @@ impl ValidatorBuilder {
         self
     }
 
-    /// Keys from the issuer's discovery document (OpenID Connect, else RFC 8414). Also trusts
+    /// Keys from the issuer's metadata (RFC 8414 §3.1, else OpenID Connect). Also trusts
     /// that issuer.
     pub fn discover(mut self, issuer: impl Into<String>) -> Self {
         let issuer = issuer.into();

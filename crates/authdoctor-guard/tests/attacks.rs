@@ -4,7 +4,7 @@
 //! and with the expected reason. Also: no JWKS fetch storm from made-up `kid`s, and header URLs
 //! are never fetched.
 
-mod common;
+mod support;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use authdoctor_guard::{KeySet, Malformed, Rejection, Validator};
 use aws_lc_rs::hmac;
-use common::*;
 use serde_json::{Value, json};
+use support::*;
 
 fn validator(k: &Keys) -> Validator {
     Validator::builder()

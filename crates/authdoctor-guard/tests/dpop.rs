@@ -5,7 +5,7 @@
 //! accepted; server nonces; DPoP-required and Bearer-only configurations; and RFC 8705
 //! certificate-bound tokens (the right certificate accepted, another or none refused).
 
-mod common;
+mod support;
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -14,9 +14,9 @@ use authdoctor_guard::{ClientCertificate, DpopConfig, GuardLayer, KeySet, Valida
 use authdoctor_jose::b64 as jb64;
 use authdoctor_jose::dpop::{ProofClaims, ProofKey, ath};
 use aws_lc_rs::hmac;
-use common::*;
 use http::{Request, Response, StatusCode, header};
 use serde_json::{Value, json};
+use support::*;
 use tower::{Layer, ServiceExt, service_fn};
 
 /// An RS256 access token with `cnf` (and the usual claims).

@@ -1,13 +1,13 @@
 //! The tower layer end to end (no network): statuses, challenges, RFC 6750 error codes, scopes,
 //! descriptions switched off, claims in the extensions, and RFC 9728 metadata.
 
-mod common;
+mod support;
 
 use std::convert::Infallible;
 
 use authdoctor_guard::{GuardLayer, KeySet, ProtectedResourceMetadata, Validated, Validator};
-use common::*;
 use http::{Request, Response, StatusCode, header};
+use support::*;
 use tower::{Layer, ServiceExt, service_fn};
 
 fn validator(k: &Keys, descriptions: bool) -> Validator {

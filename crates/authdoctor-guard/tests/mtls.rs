@@ -16,8 +16,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::{Layer, ServiceExt, service_fn};
 
-mod common;
-use common::*;
+mod support;
+use support::*;
 
 struct Pki {
     ca: CertificateDer<'static>,

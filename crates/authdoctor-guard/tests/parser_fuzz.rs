@@ -2,13 +2,13 @@
 //! random strings, random dot-separated base64url segments, random JSON headers and claims, and
 //! valid tokens with one byte changed (which must also never be accepted).
 
-mod common;
+mod support;
 
 use std::sync::OnceLock;
 
 use authdoctor_guard::{KeySet, Validator};
-use common::*;
 use proptest::prelude::*;
+use support::*;
 
 fn setup() -> &'static (Keys, Validator, String) {
     static S: OnceLock<(Keys, Validator, String)> = OnceLock::new();

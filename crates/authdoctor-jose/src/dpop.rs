@@ -411,6 +411,30 @@ impl ProofKey {
     /// A compact DPoP proof JWT: header `{"typ":"dpop+jwt","alg",…,"jwk":<public key>}`,
     /// claims `jti`, `htm`, `htu` (query and fragment dropped), `iat`, and `ath`/`nonce` when
     /// given.
+    /// A proof for one request made at `now`, as a client sends it: a random 128-bit `jti`,
+    /// `htu` the URL without query and fragment, `ath` when a token goes with it. The one
+    /// place clients (the diagnoser's sender, the token library) make their proofs.
+    pub fn fresh_proof(
+        &self,
+        htm: &str,
+        url: &str,
+        access_token: Option<&str>,
+        nonce: Option<&str>,
+        now: i64,
+    ) -> Result<String, DpopError> {
+        let htu = url.split(['?', '#']).next().unwrap_or(url);
+        let mut jti = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut jti).map_err(|_| DpopError::Sign)?;
+        self.proof(&ProofClaims {
+            htm,
+            htu,
+            iat: now,
+            jti: &b64::encode(&jti),
+            access_token,
+            nonce,
+        })
+    }
+
     pub fn proof(&self, p: &ProofClaims<'_>) -> Result<String, DpopError> {
         let htu = normalize_htu(p.htu).ok_or_else(|| DpopError::InvalidHtu(p.htu.to_string()))?;
         let header = json!({"typ": DPOP_TYP, "alg": self.alg.name(), "jwk": self.public_jwk});
@@ -632,6 +656,25 @@ fn rsa_private_ints(pkcs8: &[u8]) -> Result<Vec<Vec<u8>>, DpopError> {
 /// `ath`: base64url(SHA-256(the ASCII access token)) (RFC 9449 §4.2).
 pub fn ath(access_token: &str) -> String {
     b64::encode(digest::digest(&digest::SHA256, access_token.as_bytes()).as_ref())
+}
+
+/// The nonce a refused request is asked to carry (RFC 9449 §8, §9): the answer is a 400 or
+/// 401 that says `use_dpop_nonce` (in a challenge or an OAuth error body) and names the nonce in
+/// `DPoP-Nonce`. `None` for anything else, so a client retries only what the server refused
+/// unprocessed for want of a nonce.
+pub fn nonce_challenge<'a>(
+    status: u16,
+    challenges: impl IntoIterator<Item = &'a str>,
+    dpop_nonce: Option<&str>,
+    body: &[u8],
+) -> Option<String> {
+    if !matches!(status, 400 | 401) {
+        return None;
+    }
+    let asks = challenges.into_iter().any(|c| c.contains("use_dpop_nonce"))
+        || String::from_utf8_lossy(body).contains("use_dpop_nonce");
+    let n = dpop_nonce?.trim();
+    (asks && !n.is_empty()).then(|| n.to_string())
 }
 
 /// The RFC 7638 thumbprint (SHA-256, base64url) of a public JWK: the required members, in

@@ -13,10 +13,13 @@
 //! can produce (and the key's own `alg`, when it has one), and base64url is decoded strictly.
 //! Pure: no I/O.
 //!
+//! [`discovery`] builds an authorization server's metadata URLs (RFC 8414 §3.1, OpenID Connect).
+//!
 //! [`dpop`] adds DPoP (RFC 9449): proof keys and proofs for a client, a non-failing proof
 //! inspection for a diagnoser and strict proof verification for a server, RFC 7638 thumbprints.
 
 pub mod b64;
+pub mod discovery;
 pub mod dpop;
 /// Fuzz harness shared by the cargo-fuzz `dpop_proof` target in `fuzz/` and the corpus replay test.
 #[doc(hidden)]

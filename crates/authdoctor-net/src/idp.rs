@@ -86,9 +86,9 @@ pub(crate) async fn read_limited(resp: reqwest::Response) -> Result<Vec<u8>, Str
 /// where the request goes through a proxy, so do they.
 pub(crate) fn client(opts: &IdpOptions) -> Result<reqwest::Client, String> {
     let transport = opts.transport.clone();
-    let env = crate::send::EnvSnapshot::capture();
+    let env = crate::proxy::EnvSnapshot::capture();
     let proxy = reqwest::Proxy::custom(move |u: &url::Url| {
-        crate::send::resolve_proxy(&transport, u, &env)
+        crate::proxy::resolve_proxy(&transport, u, &env)
             .and_then(|c| url::Url::parse(&c.real_url).ok())
     });
     reqwest::Client::builder()
@@ -285,11 +285,16 @@ async fn issuer_chain(
         ..Default::default()
     };
     let mut disc = None;
-    for path in [
-        "/.well-known/openid-configuration",
-        "/.well-known/oauth-authorization-server",
-    ] {
-        let (rec, r) = get(c, opts, "discovery", &join(issuer, path), false).await;
+    // RFC 8414 §3.1 order, OIDC forms included; an issuer that is not a URL still gets one
+    // (failing) fetch, so the report says why there is no discovery document.
+    let urls = discovery::metadata_urls(issuer);
+    let urls = if urls.is_empty() {
+        vec![join(issuer, "/.well-known/openid-configuration")]
+    } else {
+        urls
+    };
+    for url in urls {
+        let (rec, r) = get(c, opts, "discovery", &url, false).await;
         out.fetches.push(rec);
         match r.and_then(|b| model::parse::<model::Discovery>(&b, "the discovery document")) {
             Ok(d) => {
@@ -352,15 +357,15 @@ async fn introspect(
     };
     let res = async {
         let u = allowed(endpoint, opts.allow_http)?;
+        // Built before the await: the serializer is not Send, and programs gather on any thread.
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", &r.token)
+            .finish();
         let resp = c
             .post(u)
             .basic_auth(&r.client_id, Some(&r.client_secret))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(
-                url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("token", &r.token)
-                    .finish(),
-            )
+            .body(form)
             .send()
             .await
             .map_err(|e| format!("POST {endpoint}: {e}"))?;

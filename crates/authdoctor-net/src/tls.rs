@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use authdoctor_core::model::{
-    CertSummary, Exchange, HttpVersionPref, ProxySetting, RequestSpec, TlsInfo, TransportOptions,
+    CertSummary, HttpVersionPref, ProxySetting, TlsInfo, TransportOptions,
 };
 use authdoctor_core::secret::redact_url;
 use rustls::client::ResolvesClientCert;
@@ -21,12 +21,14 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::sign::CertifiedKey;
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
 
-use crate::send::{self, EnvSnapshot, NetError, SendOptions};
+use crate::errors::{NetError, describe_rustls_error, find_rustls_error, io_kind_text};
+use crate::pins::pinned_addrs;
+use crate::proxy::{EnvSnapshot, resolve_proxy};
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
@@ -258,86 +260,6 @@ impl ServerCertVerifier for AcceptingVerifier {
     }
 }
 
-/// One line a user can act on.
-pub(crate) fn describe_rustls_error(e: &rustls::Error) -> String {
-    use rustls::AlertDescription as A;
-    match e {
-        rustls::Error::InvalidCertificate(ce) => match ce {
-            CertificateError::UnknownIssuer => {
-                "certificate not trusted: unknown issuer (self-signed or private CA? see --cacert)"
-                    .into()
-            }
-            CertificateError::NotValidForName => "certificate not valid for this host name".into(),
-            CertificateError::NotValidForNameContext {
-                expected,
-                presented,
-            } => {
-                let names = if presented.is_empty() {
-                    "no names".to_string()
-                } else {
-                    presented
-                        .iter()
-                        .map(|p| presented_name(p))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                format!(
-                    "certificate not valid for name {:?} (it is for {names})",
-                    expected.to_str()
-                )
-            }
-            CertificateError::Expired => "certificate expired".into(),
-            CertificateError::ExpiredContext { not_after, .. } => format!(
-                "certificate expired (notAfter {})",
-                unix_to_text(not_after.as_secs())
-            ),
-            CertificateError::NotValidYet => "certificate not valid yet (check the clock)".into(),
-            CertificateError::NotValidYetContext { not_before, .. } => format!(
-                "certificate not valid yet (notBefore {}; check the clock)",
-                unix_to_text(not_before.as_secs())
-            ),
-            CertificateError::Revoked => "certificate revoked".into(),
-            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
-                "certificate not valid for TLS server authentication (extended key usage)".into()
-            }
-            other => format!("invalid certificate: {other:?}"),
-        },
-        rustls::Error::AlertReceived(alert) => {
-            let hint = match alert {
-                A::CertificateRequired => ": the server requires a client certificate (--cert)",
-                A::HandshakeFailure => ": the server may require a client certificate",
-                A::UnknownCA => ": the server does not trust the client certificate's CA",
-                A::BadCertificate | A::CertificateUnknown => {
-                    ": the server rejected the client certificate"
-                }
-                A::CertificateExpired => ": the client certificate expired",
-                _ => "",
-            };
-            format!("the server sent TLS alert {alert:?}{hint}")
-        }
-        rustls::Error::NoApplicationProtocol => {
-            "no common ALPN protocol (try --http1.1 or --http2)".into()
-        }
-        other => other.to_string(),
-    }
-}
-
-/// rustls renders presented names as `DnsName("x")`; show `x`.
-fn presented_name(p: &str) -> String {
-    p.strip_prefix("DnsName(\"")
-        .and_then(|r| r.strip_suffix("\")"))
-        .map(str::to_string)
-        .unwrap_or_else(|| p.to_string())
-}
-
-fn unix_to_text(secs: u64) -> String {
-    i64::try_from(secs)
-        .ok()
-        .and_then(|s| jiff::Timestamp::from_second(s).ok())
-        .map(|t| t.to_string())
-        .unwrap_or_else(|| secs.to_string())
-}
-
 /// Summarise one DER certificate; an unparseable one is still listed, so the chain length holds.
 pub fn cert_summary(der: &[u8]) -> CertSummary {
     match x509_parser::parse_x509_certificate(der) {
@@ -478,10 +400,10 @@ async fn inspect_inner(
         NetError::InvalidRequest(format!("{host:?} cannot be used as a TLS server name"))
     })?;
 
-    let proxy = send::resolve_proxy(transport, url, &EnvSnapshot::capture());
+    let proxy = resolve_proxy(transport, url, &EnvSnapshot::capture());
     let mut tcp = match &proxy {
         // The handshake goes where the request's connection goes: to a pinned address too.
-        None => match send::pinned_addrs(transport, url).await? {
+        None => match pinned_addrs(transport, url).await? {
             Some(addrs) => connect_addrs(&host, &addrs).await?,
             None => connect_tcp(&host, port).await?,
         },
@@ -574,9 +496,9 @@ fn version_text(v: rustls::ProtocolVersion) -> String {
 }
 
 fn io_text(e: &std::io::Error) -> String {
-    match send::find_rustls_error(e) {
+    match find_rustls_error(e) {
         Some(tls) => describe_rustls_error(&tls),
-        None => send::io_kind_text(e.kind())
+        None => io_kind_text(e.kind())
             .map(str::to_string)
             .unwrap_or_else(|| e.to_string()),
     }
@@ -681,46 +603,4 @@ async fn connect_via_proxy(
         return Err(perr(format!("CONNECT answered {status_line:?}")));
     }
     Ok(tcp)
-}
-
-/// [`send::send`] and, for an `https://` URL, [`inspect`] at the same time; the TLS details are
-/// attached to every hop with the first hop's origin.
-pub async fn send_with_tls(
-    spec: &RequestSpec,
-    opts: &SendOptions,
-) -> Result<Vec<Exchange>, NetError> {
-    send_and_inspect(spec, opts).await.0
-}
-
-/// Like [`send_with_tls`], also returning the inspection itself (with the verification and
-/// handshake errors), which explains a TLS failure of the request.
-pub async fn send_and_inspect(
-    spec: &RequestSpec,
-    opts: &SendOptions,
-) -> (
-    Result<Vec<Exchange>, NetError>,
-    Option<Result<TlsInspection, NetError>>,
-) {
-    let first = match Url::parse(spec.url.trim()) {
-        Ok(u) if u.scheme() == "https" => u,
-        _ => return (send::send(spec, opts).await, None),
-    };
-    let budget = spec.transport.max_time.unwrap_or(opts.max_time);
-    let (mut sent, inspection) = tokio::join!(
-        send::send(spec, opts),
-        inspect(&first, &spec.transport, budget)
-    );
-    if let (Ok(hops), Ok(insp)) = (&mut sent, &inspection) {
-        for hop in hops.iter_mut() {
-            let same_origin = Url::parse(&hop.url).is_ok_and(|u| {
-                u.scheme() == first.scheme()
-                    && u.host_str() == first.host_str()
-                    && u.port_or_known_default() == first.port_or_known_default()
-            });
-            if same_origin {
-                hop.tls = Some(insp.info.clone());
-            }
-        }
-    }
-    (sent, Some(inspection))
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use authdoctor_core::model::{Header, HeaderList, RequestSpec, TransportOptions};
 use authdoctor_net::send::{NetError, SendOptions};
-use authdoctor_net::tls::{inspect, send_and_inspect, send_with_tls};
+use authdoctor_net::send::{send_and_inspect, send_with_tls};
+use authdoctor_net::tls::inspect;
 use common::{pki, resp, serve, serve_tls};
 use url::Url;
 

@@ -10,18 +10,20 @@
 //! 1. Take a fresh token from the [`TokenSource`] (single-flight, renewed ahead of expiry).
 //! 2. Send the request with `Authorization` set (replacing any the caller set).
 //! 3. On a 401, if the request can be sent again (a body that is not a stream, and a safe
-//!    method — GET, HEAD, OPTIONS, TRACE, [`authdoctor_core::model::method_is_safe`], the same
+//!    method — GET, HEAD, OPTIONS, TRACE: [`authdoctor_core::model::may_send_again`], the same
 //!    rule as the CLI's), renew the token once (shared with every concurrent caller that saw the
 //!    same 401) and send it again. PUT, POST, PATCH and DELETE are never sent twice.
-//! 4. Still 401/403: diagnose the final answer with authdoctor-core and return
-//!    [`AuthClientError::Rejected`] carrying the findings.
+//! 4. Still 401/403: gather the evidence of the final answer with the same
+//!    [`authdoctor_net::gather`] as `authdoctor check` (the answer as received, the probes for a
+//!    safe method, the issuer's discovery and keys), diagnose it with authdoctor-core and return
+//!    [`AuthClientError::Rejected`] carrying the ranked findings — the ones the CLI gives.
 
 use crate::error::TokenError;
 use crate::source::TokenSource;
 use authdoctor_core::causes;
 use authdoctor_core::diagnosis::Finding;
 use authdoctor_core::evidence::Evidence;
-use authdoctor_core::model::{Exchange, Header, RequestSpec};
+use authdoctor_core::model::{Header, RequestSpec};
 use authdoctor_core::time::now_unix;
 use thiserror::Error;
 
@@ -53,7 +55,13 @@ pub struct AuthClient {
 /// A copy to send again after a 401: only for a safe method and a body that is not a stream
 /// (`Request::try_clone`). Shared with the `reqwest-middleware` piece.
 pub(crate) fn spare_copy(req: &reqwest::Request) -> Option<reqwest::Request> {
-    if authdoctor_core::model::method_is_safe(req.method().as_str()) {
+    use authdoctor_core::model::{BodyHeld, may_send_again};
+    let body = match req.body() {
+        None => BodyHeld::None,
+        Some(b) if b.as_bytes().is_some() => BodyHeld::Buffered,
+        Some(_) => BodyHeld::Streamed,
+    };
+    if may_send_again(req.method().as_str(), body) {
         req.try_clone()
     } else {
         None
@@ -68,13 +76,39 @@ pub(crate) fn authorize(req: &mut reqwest::Request, authorization: &str) -> Resu
     Ok(())
 }
 
+/// Set `Authorization` for `token`, and for a DPoP-bound token of a source with a DPoP key, a
+/// fresh proof for this very request (with the server's nonce when it asked for one).
+pub(crate) fn authorize_token(
+    req: &mut reqwest::Request,
+    source: &TokenSource,
+    token: &crate::token::TokenSet,
+    nonce: Option<&str>,
+) -> Result<(), TokenError> {
+    authorize(req, &token.authorization())?;
+    if let Some(key) = source.dpop_key()
+        && token.token_type.eq_ignore_ascii_case("dpop")
+    {
+        crate::dpop::sign_request(req, key, &token.access_token, nonce)?;
+    }
+    Ok(())
+}
+
+/// The nonce a DPoP 401 asks for (`use_dpop_nonce` + `DPoP-Nonce`), when the source signs.
+pub(crate) fn nonce_wanted(source: &TokenSource, resp: &reqwest::Response) -> Option<String> {
+    source.dpop_key()?;
+    crate::dpop::wanted_nonce(resp.status().as_u16(), resp.headers(), b"")
+}
+
 /// Whether a final answer is a refusal to diagnose.
 pub(crate) fn refused(resp: &reqwest::Response) -> bool {
     matches!(resp.status().as_u16(), 401 | 403)
 }
 
-/// Diagnose a final 401/403 with authdoctor-core: [`AuthClientError::Rejected`] with the ranked
-/// causes, redacted. `method` is the request's. Shared with the `reqwest-middleware` piece.
+/// Diagnose a final 401/403 as `authdoctor check` does — [`authdoctor_net::gather`] on the
+/// answer received (not sent again), with the probes and the issuer's evidence — then rank the
+/// causes: [`AuthClientError::Rejected`], redacted. `method` is the request's. The probes send
+/// the request again, so they run for a safe method only (the CLI's rule, without
+/// `--allow-replay`). Shared with the `reqwest-middleware` piece.
 pub(crate) async fn rejection(
     source: &TokenSource,
     method: &reqwest::Method,
@@ -82,15 +116,6 @@ pub(crate) async fn rejection(
 ) -> AuthClientError {
     let url = resp.url().to_string();
     let status = resp.status().as_u16();
-    let headers: Vec<Header> = resp
-        .headers()
-        .iter()
-        .map(|(n, v)| Header::new(n.as_str(), String::from_utf8_lossy(v.as_bytes())))
-        .collect();
-    // What the diagnosis reads of a body is capped like the CLI's.
-    let body = crate::grant::read_capped(resp, authdoctor_core::model::BODY_CAP)
-        .await
-        .unwrap_or_default();
     let auth = source
         .current()
         .map(|t| t.authorization())
@@ -101,25 +126,31 @@ pub(crate) async fn rejection(
         headers: vec![Header::new("Authorization", auth)],
         ..Default::default()
     };
-    let x = Exchange {
-        method: spec.method.clone(),
-        url: url.clone(),
-        request_headers: spec.headers.clone(),
-        dropped_headers: Vec::new(),
-        status,
-        reason: None,
-        http_version: "HTTP/1.1".into(),
-        headers,
-        body,
-        body_truncated: false,
-        elapsed_ms: None,
-        remote_addr: None,
-        tls: None,
-        received_at: Some(now_unix()),
+    let observed = authdoctor_net::gather::observed_exchange(&spec, resp).await;
+    let options = authdoctor_net::GatherOptions {
+        probes: Some(authdoctor_net::probes::ProbeOptions::default()),
+        issuer: Some(authdoctor_net::gather::IssuerPlan::from_profile(
+            &Default::default(),
+            &spec,
+            None,
+            None,
+            &|r| {
+                crate::config::resolve_secret(r)
+                    .map(|s| s.expose().to_string())
+                    .map_err(|e| e.to_string())
+            },
+        )),
+        observed: Some(vec![observed.clone()]),
+        ..Default::default()
     };
-    let ev = Evidence::new(spec, vec![x], None, None, now_unix());
+    // Boxed: the whole gathering is a large future; a caller's task stack need not hold it.
+    let ev = match Box::pin(authdoctor_net::gather(spec.clone(), options)).await {
+        Ok(ev) => ev,
+        // Only a pin that cannot be honoured stops gathering: judge the answer alone then.
+        Err(_) => Evidence::new(spec, vec![observed], None, None, now_unix()),
+    };
     let findings = causes::diagnose(&ev);
-    let report = authdoctor_core::report::Report::new(&ev, findings.clone());
+    let report = authdoctor_core::report::Report::new(&ev, findings);
     AuthClientError::Rejected {
         status,
         url,
@@ -165,13 +196,18 @@ impl AuthClient {
         let method = req.method().clone();
         let token = self.source.token().await?;
         let spare = spare_copy(&req);
-        authorize(&mut req, &token.authorization())?;
+        authorize_token(&mut req, &self.source, &token, None)?;
         let mut resp = self.http.execute(req).await?;
         if resp.status() == reqwest::StatusCode::UNAUTHORIZED
             && let Some(mut again) = spare
         {
-            let renewed = self.source.renew_after_rejection(&token).await?;
-            authorize(&mut again, &renewed.authorization())?;
+            // A DPoP nonce challenge: the same token, a proof with the nonce (RFC 9449 §9).
+            if let Some(n) = nonce_wanted(&self.source, &resp) {
+                authorize_token(&mut again, &self.source, &token, Some(&n))?;
+            } else {
+                let renewed = self.source.renew_after_rejection(&token).await?;
+                authorize_token(&mut again, &self.source, &renewed, None)?;
+            }
             resp = self.http.execute(again).await?;
         }
         if refused(&resp) {

@@ -69,6 +69,9 @@ pub struct TokenConfig {
     /// rotates (Kubernetes projected service-account tokens, Vault agent sinks); it is re-read
     /// when it changes, and no token is ever requested from an issuer.
     pub token_file: Option<PathBuf>,
+    /// `dpop_key`: tokens are requested DPoP-bound to this key and every request that carries
+    /// one gets a fresh proof (RFC 9449).
+    pub dpop_key: Option<authdoctor_core::model::DpopKey>,
 }
 
 impl TokenConfig {
@@ -84,6 +87,11 @@ impl TokenConfig {
             self.resource.as_deref().unwrap_or(""),
             self.audience.as_deref().unwrap_or("")
         );
+        // A token bound to one DPoP key is useless with another (absent: the key as before).
+        let material = match &self.dpop_key {
+            Some(k) => format!("{material}\ndpop {}", k.thumbprint()),
+            None => material,
+        };
         let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, material.as_bytes());
         d.as_ref()[..12]
             .iter()
@@ -144,6 +152,8 @@ impl TokenConfig {
                 audience: eff.str("audience").map(str::to_string),
                 token_env,
                 token_file: Some(expand_home(path)),
+                // The file's token is whatever the writer made it; a key still signs proofs.
+                dpop_key: dpop_key(eff)?,
             });
         }
         let client_id = eff
@@ -197,11 +207,12 @@ impl TokenConfig {
             audience: eff.str("audience").map(str::to_string),
             token_env,
             token_file: None,
+            dpop_key: dpop_key(eff)?,
         })
     }
 
-    /// The endpoints: given, else discovered from the issuer (OpenID Connect, then RFC 8414),
-    /// else the conventional `{issuer}/token`.
+    /// The endpoints: given, else discovered from the issuer's metadata ([`discover`]: RFC 8414,
+    /// then OpenID Connect); no metadata is an error.
     pub async fn endpoints(&mut self, http: &reqwest::Client) -> Result<&Endpoints, TokenError> {
         if self.endpoints.is_none() {
             let issuer = self.issuer.clone().unwrap_or_default();
@@ -211,15 +222,20 @@ impl TokenConfig {
     }
 }
 
-/// Fetch the issuer's metadata.
+/// Fetch the issuer's metadata at the URLs clients try, in their order
+/// ([`authdoctor_core::idp::discovery::metadata_urls`]: RFC 8414 §3.1, then OpenID Connect):
+/// the first that answers 2xx must be the document; a transport error stops the search.
 pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Endpoints, TokenError> {
+    let urls = authdoctor_core::idp::discovery::metadata_urls(issuer);
     let issuer = issuer.trim_end_matches('/');
+    if urls.is_empty() {
+        return Err(TokenError::Discovery {
+            url: issuer.to_string(),
+            reason: "the issuer is not an http(s) URL".into(),
+        });
+    }
     let mut last = String::new();
-    for path in [
-        "/.well-known/openid-configuration",
-        "/.well-known/oauth-authorization-server",
-    ] {
-        let url = format!("{issuer}{path}");
+    for url in urls {
         match http.get(&url).send().await {
             Ok(r) if r.status().is_success() => {
                 let bytes = crate::grant::read_capped(r, crate::grant::ANSWER_CAP)
@@ -278,6 +294,14 @@ pub fn resolve_secret(r: &SecretRef) -> Result<Secret, TokenError> {
     }
 }
 
+/// The profile's `dpop_key` (a secret reference to a private JWK or PEM), loaded.
+fn dpop_key(eff: &Effective) -> Result<Option<authdoctor_core::model::DpopKey>, TokenError> {
+    match eff.get("dpop_key").and_then(|r| r.secret.clone()) {
+        Some(r) => crate::dpop::load_key(resolve_secret(&r)?.expose().as_bytes()).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// A PKCS#8 private key from PEM or DER, and which assertion algorithm it signs with.
 fn read_private_key(path: &str) -> Result<(Secret, AssertionAlg), TokenError> {
     use base64::Engine;
@@ -314,4 +338,21 @@ fn read_private_key(path: &str) -> Result<(Secret, AssertionAlg), TokenError> {
         Secret::new(base64::engine::general_purpose::STANDARD.encode(der)),
         alg,
     ))
+}
+
+#[cfg(test)]
+mod discover_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_issuer_that_is_not_a_url_is_a_discovery_error_without_a_request() {
+        for issuer in ["", "accounts.example.com", "ftp://as.example"] {
+            match discover(&reqwest::Client::new(), issuer).await {
+                Err(TokenError::Discovery { reason, .. }) => {
+                    assert!(reason.contains("not an http(s) URL"), "{issuer}: {reason}")
+                }
+                other => panic!("{issuer}: {other:?}"),
+            }
+        }
+    }
 }

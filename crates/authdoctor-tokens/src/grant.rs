@@ -41,6 +41,8 @@ type MakeClient = dyn Fn() -> Result<reqwest::Client, String> + Send + Sync;
 pub struct Recorder {
     http: Arc<LazyClient>,
     log: Arc<Mutex<Vec<Recorded>>>,
+    /// `dpop_key`: every token-endpoint request carries a fresh proof (RFC 9449 §5).
+    dpop: Option<authdoctor_core::model::DpopKey>,
 }
 
 /// The client, built at most once, and only when a request is actually sent: building a reqwest
@@ -89,7 +91,14 @@ impl Recorder {
                 make: None,
             }),
             log: Arc::default(),
+            dpop: None,
         }
+    }
+
+    /// Token requests carry DPoP proofs of this key, so the tokens come bound to it.
+    pub fn with_dpop(mut self, key: Option<authdoctor_core::model::DpopKey>) -> Self {
+        self.dpop = key;
+        self
     }
 
     /// A recorder whose client `make` builds on the first request; `make`'s error (a reason
@@ -104,6 +113,7 @@ impl Recorder {
                 make: Some(Box::new(make)),
             }),
             log: Arc::default(),
+            dpop: None,
         }
     }
 
@@ -141,8 +151,42 @@ impl Recorder {
         }
     }
 
-    /// Sends with reqwest, records, returns the raw answer.
+    /// Sends with reqwest, records, returns the raw answer. With a DPoP key, the request
+    /// carries a fresh proof, and a `use_dpop_nonce` answer is answered once with the nonce
+    /// (RFC 9449 §8: the server refused it unprocessed).
     pub async fn send(
+        &self,
+        req: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, HttpError> {
+        let Some(key) = self.dpop.clone() else {
+            return self.send_once(req).await;
+        };
+        let (parts, body) = req.into_parts();
+        let url = parts.uri.to_string();
+        let with_proof = |nonce: Option<&str>| -> Result<http::Request<Vec<u8>>, HttpError> {
+            let p = crate::dpop::proof(&key, parts.method.as_str(), &url, None, nonce)
+                .map_err(|e| HttpError(format!("{url}: {e}")))?;
+            let mut b = http::Request::builder()
+                .method(parts.method.clone())
+                .uri(parts.uri.clone())
+                .version(parts.version);
+            for (n, v) in &parts.headers {
+                if n.as_str() != "dpop" {
+                    b = b.header(n, v);
+                }
+            }
+            b.header("dpop", p)
+                .body(body.clone())
+                .map_err(|e| HttpError(format!("{url}: {e}")))
+        };
+        let first = self.send_once(with_proof(None)?).await?;
+        match crate::dpop::wanted_nonce(first.status().as_u16(), first.headers(), first.body()) {
+            Some(n) => self.send_once(with_proof(Some(&n))?).await,
+            None => Ok(first),
+        }
+    }
+
+    async fn send_once(
         &self,
         req: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, HttpError> {

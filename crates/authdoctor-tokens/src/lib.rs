@@ -20,6 +20,7 @@
 pub mod cache;
 pub mod client;
 pub mod config;
+pub mod dpop;
 pub mod error;
 pub mod fleet;
 pub mod grant;

@@ -20,7 +20,9 @@
 //!    [`AuthClientError::Rejected`] with authdoctor's ranked, redacted causes; get it back with
 //!    `err.downcast_ref::<AuthClientError>()` on the inner `anyhow::Error`.
 
-use crate::client::{AuthClientError, authorize, refused, rejection, spare_copy};
+use crate::client::{
+    AuthClientError, authorize_token, nonce_wanted, refused, rejection, spare_copy,
+};
 use crate::source::TokenSource;
 use http::Extensions;
 use reqwest_middleware::{Error, Middleware, Next, Result};
@@ -68,17 +70,21 @@ impl Middleware for TokenMiddleware {
         let method = req.method().clone();
         let token = self.source.token().await.map_err(fail)?;
         let spare = spare_copy(&req);
-        authorize(&mut req, &token.authorization()).map_err(fail)?;
+        authorize_token(&mut req, &self.source, &token, None).map_err(fail)?;
         let mut resp = next.clone().run(req, extensions).await?;
         if resp.status() == reqwest::StatusCode::UNAUTHORIZED
             && let Some(mut again) = spare
         {
-            let renewed = self
-                .source
-                .renew_after_rejection(&token)
-                .await
-                .map_err(fail)?;
-            authorize(&mut again, &renewed.authorization()).map_err(fail)?;
+            if let Some(n) = nonce_wanted(&self.source, &resp) {
+                authorize_token(&mut again, &self.source, &token, Some(&n)).map_err(fail)?;
+            } else {
+                let renewed = self
+                    .source
+                    .renew_after_rejection(&token)
+                    .await
+                    .map_err(fail)?;
+                authorize_token(&mut again, &self.source, &renewed, None).map_err(fail)?;
+            }
             resp = next.run(again, extensions).await?;
         }
         if refused(&resp) {

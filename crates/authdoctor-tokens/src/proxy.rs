@@ -9,9 +9,10 @@
 //!    its `Authorization` value, built once per token (see [`AuthHeader`]).
 //! 2. Forward method, path and query to the upstream with the client's headers minus hop-by-hop
 //!    ones, `Host` and any `Authorization`, plus `Authorization: Bearer <token>`.
-//! 3. On a 401 for a request without a body and a safe method (GET, HEAD, OPTIONS, TRACE), renew the
-//!    token once (shared by all requests that saw the same 401) and send it again; a request
-//!    whose body was streamed away is never re-sent.
+//! 3. On a 401 for a request that may be sent again
+//!    ([`authdoctor_core::model::may_send_again`]: a safe method — GET, HEAD, OPTIONS, TRACE —
+//!    and no body, since the proxy streams bodies through), renew the token once (shared by all
+//!    requests that saw the same 401) and send it again.
 //! 4. Stream the upstream's answer back, minus hop-by-hop headers.
 //!
 //! A token that cannot be obtained answers 502 with the reason (no secrets in it).
@@ -34,6 +35,7 @@
 
 use crate::source::TokenSource;
 use crate::token::TokenSet;
+use authdoctor_core::model::{BodyHeld, may_send_again};
 use bytes::Bytes;
 use http::header::{self, HeaderName};
 use http::uri::{Authority, PathAndQuery, Scheme};
@@ -90,6 +92,36 @@ impl AuthHeader {
         }
         Ok(v)
     }
+}
+
+/// A DPoP-bound token of a profile with `dpop_key`: a fresh proof for this upstream request.
+fn sign_dpop(
+    source: &TokenSource,
+    token: &TokenSet,
+    method: &http::Method,
+    uri: &http::Uri,
+    headers: &mut http::HeaderMap,
+) -> Result<(), String> {
+    let Some(key) = source.dpop_key() else {
+        return Ok(());
+    };
+    if !token.token_type.eq_ignore_ascii_case("dpop") {
+        return Ok(());
+    }
+    let p = crate::dpop::proof(
+        key,
+        method.as_str(),
+        &uri.to_string(),
+        Some(&token.access_token),
+        None,
+    )
+    .map_err(|e| e.to_string())?;
+    headers.insert(
+        "dpop",
+        HeaderValue::from_str(&p)
+            .map_err(|_| "the DPoP proof is not a header value".to_string())?,
+    );
+    Ok(())
 }
 
 /// An upstream HTTP/1.1 connection of our own (plain http).
@@ -547,10 +579,18 @@ async fn forward(own: &Affine, req: Request<Incoming>) -> Result<Response<ProxyB
         || headers
             .get(header::CONTENT_LENGTH)
             .is_some_and(|v| v.as_bytes() != b"0");
-    let safe = authdoctor_core::model::method_is_safe(parts.method.as_str());
-    let retry = safe && !has_body;
-    // `insert` replaces any Authorization the client sent.
+    // The body is streamed through, never buffered: once sent, there is nothing to send again.
+    let body_held = if has_body {
+        BodyHeld::Streamed
+    } else {
+        BodyHeld::None
+    };
+    let retry = may_send_again(parts.method.as_str(), body_held);
+    // `insert` replaces any Authorization the client sent; a client's DPoP proof was for its
+    // own token, never ours.
     headers.insert(header::AUTHORIZATION, auth);
+    headers.remove("dpop");
+    sign_dpop(&state.source, &token, &parts.method, &uri, &mut headers)?;
     let mut resp = if retry {
         // Kept for a possible second send: only for requests that can be retried, and only
         // the headers (a few entries after stripping).
@@ -563,6 +603,7 @@ async fn forward(own: &Affine, req: Request<Incoming>) -> Result<Response<ProxyB
                 Ok(renewed) => {
                     let (method, uri, mut headers) = again;
                     headers.insert(header::AUTHORIZATION, state.auth.value(&renewed)?);
+                    sign_dpop(&state.source, &renewed, &method, &uri, &mut headers)?;
                     state.stats.retried.fetch_add(1, Ordering::Relaxed);
                     state
                         .send(own, method, uri, headers, Either::Left(Empty::new()))

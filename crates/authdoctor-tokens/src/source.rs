@@ -60,6 +60,8 @@ struct Current {
 }
 
 struct Inner {
+    /// The profile's DPoP key: its tokens are bound to it and every use needs a fresh proof.
+    dpop: Option<authdoctor_core::model::DpopKey>,
     /// Held for the whole of an acquisition: the single-flight lock. Holds the config because
     /// endpoints are discovered lazily, once.
     flight: tokio::sync::Mutex<TokenConfig>,
@@ -109,8 +111,11 @@ impl TokenSource {
     }
 
     fn with_recorder(cfg: TokenConfig, rec: Recorder, cache: Option<FileCache>) -> Self {
+        let rec = rec.with_dpop(cfg.dpop_key.clone());
+        let dpop = cfg.dpop_key.clone();
         TokenSource {
             inner: Arc::new(Inner {
+                dpop,
                 profile: cfg.profile.clone(),
                 key: cfg.cache_key(),
                 file: cfg.token_file.clone().map(|path| FileSource {
@@ -157,6 +162,11 @@ impl TokenSource {
     }
 
     /// Token requests this source has sent (for tests and benchmarks).
+    /// The DPoP key whose proofs must go with this source's tokens, if the profile has one.
+    pub fn dpop_key(&self) -> Option<&authdoctor_core::model::DpopKey> {
+        self.inner.dpop.as_ref()
+    }
+
     pub fn requests(&self) -> u64 {
         self.inner.requests.load(Ordering::Relaxed)
     }

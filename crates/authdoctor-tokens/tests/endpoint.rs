@@ -117,6 +117,7 @@ fn config(url: &str, id: &str, secret: &str) -> TokenConfig {
         audience: None,
         token_env: vec![],
         token_file: None,
+        dpop_key: None,
     }
 }
 

@@ -11,7 +11,8 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand,
     name = "authdoctor",
     version,
     about = "Diagnose, fix and prevent HTTP 401 Unauthorized errors",
-    long_about = "Send the failing request (or read it from a curl line or a HAR file), collect the evidence that explains the answer, and rank the causes, most likely first, with the fix for each.\n\nExit codes: 0 success, 1 auth failure diagnosed, 2 usage/input error, 3 server unreachable, 4 non-auth failure."
+    long_about = "Send the failing request (or read it from a curl line or a HAR file), collect the evidence that explains the answer, and rank the causes, most likely first, with the fix for each.",
+    after_long_help = exit::help_table()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -38,7 +39,8 @@ pub enum Command {
     Proxy(crate::commands::proxy::ProxyArgs),
     /// Find the smallest set of the profile's scopes with which a request succeeds.
     Scopes(crate::commands::scopes::ScopesArgs),
-    /// Check the lifetimes of every profile's tokens and credentials (exit code + JSON for CI).
+    /// Check the lifetimes of every profile's tokens and credentials (exit code, JSON or
+    /// OpenMetrics for CI and monitoring).
     Watch(crate::commands::watch::WatchArgs),
     /// Write a copy of a HAR file that is safe to share: every credential redacted.
     Redact(crate::commands::redact::RedactArgs),
@@ -58,7 +60,7 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Args)]
 pub struct ConfigInitArgs {
-    /// The OAuth/OIDC issuer; its discovery document is read (OpenID Connect, then RFC 8414).
+    /// The OAuth/OIDC issuer; its metadata is read (RFC 8414, then OpenID Connect discovery).
     #[arg(long, value_name = "URL")]
     pub issuer: String,
     /// Name of the profile to write.
@@ -121,7 +123,7 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format; json is one object (one per line for several HAR entries).
+    /// Output format; json is one object (check: one per line when a HAR gives several entries).
     #[arg(long, value_enum, default_value = "human", global = true)]
     pub format: Format,
     /// Colour: auto (TTY and no NO_COLOR), always, never.
@@ -164,14 +166,15 @@ pub struct CheckArgs {
     /// With --har: send the recorded request again instead of analysing the recording.
     #[arg(long, requires = "har")]
     pub replay: bool,
-    /// Allow sending a non-idempotent request (POST, PUT, PATCH, DELETE) again (with --replay),
-    /// and probing it (the differential probes send it again).
+    /// Allow sending a request whose method is not safe (POST, PUT, PATCH, DELETE: anything but
+    /// GET, HEAD, OPTIONS, TRACE) again: with --replay, with the differential probes, with --fix.
     #[arg(long)]
     pub allow_replay: bool,
     /// An NTP server to compare clocks with, HOST[:PORT] (repeatable): says which clock is off.
     #[arg(long = "ntp", value_name = "HOST[:PORT]", help_heading = "Probes")]
     pub ntp: Vec<String>,
-    /// Do not run the differential probes (without credentials, direct, cache-bust, DNS).
+    /// Do not run the differential probes (without credentials, direct, cache-bust, DNS,
+    /// client certificate, moved credential).
     #[arg(long, help_heading = "Probes")]
     pub no_probes: bool,
     /// A DPoP private key (JWK or PEM; EC P-256, Ed25519 or RSA): authdoctor signs a fresh
@@ -320,7 +323,8 @@ pub struct CurlFlags {
     /// Seconds allowed for the whole exchange.
     #[arg(short = 'm', long = "max-time", value_name = "SECONDS")]
     pub max_time: Option<f64>,
-    /// Follow redirects (authdoctor follows and records them either way).
+    /// Follow redirects that re-send a method other than GET, HEAD, OPTIONS, TRACE (307/308);
+    /// authdoctor follows and records the others either way.
     #[arg(short = 'L', long = "location")]
     pub location: bool,
     /// Send credentials to redirect targets on other hosts too.

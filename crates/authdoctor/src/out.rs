@@ -49,15 +49,15 @@ fn write_bytes(s: &str) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(141);
+            std::process::exit(crate::exit::CLOSED_PIPE);
         }
         std::process::exit(crate::exit::USAGE);
     }
 }
 
-/// Write `s` to stdout after the redaction pass; on a closed pipe, stop quietly (exit 0 would
-/// hide a diagnosis, so keep the code the command would have returned: the caller cannot know
-/// it yet, use 141 like a shell's SIGPIPE death).
+/// Write `s` to stdout after the redaction pass; on a closed pipe, stop quietly with
+/// [`crate::exit::CLOSED_PIPE`] (exit 0 would hide a diagnosis, and the code the command would
+/// have returned is not known yet); on any other write error, [`crate::exit::USAGE`].
 pub fn write(s: &str) {
     write_bytes(&redact(s));
 }

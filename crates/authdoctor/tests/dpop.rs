@@ -454,3 +454,133 @@ fn dpop_key_of_another_key_is_dpop_proof_naming_jkt() {
     assert_dpop_proof(&run, &["jkt"]);
     run.assert_no_secrets(&m.secrets());
 }
+
+/// A profile with `dpop_key = { file = … }`: its tokens are requested DPoP-bound (a proof on the
+/// token request, `cnf.jkt` = the key's thumbprint), `check --fix` turns a bound token sent as
+/// Bearer into a verified success with a fresh proof, and `proxy` signs a proof per request.
+#[test]
+fn profile_with_dpop_key_binds_tokens_fixes_and_proxies() {
+    let keys = Minted::new(None, &[]);
+    let key_file = keys.file("key_file");
+    let dir = std::env::temp_dir().join(format!("authdoctor-dpop-profile-{}", random_hex(6)));
+    std::fs::create_dir_all(dir.join("config/authdoctor")).unwrap();
+    let secret = peer_var("AUTHDOCTOR_DPOP_CLIENT_SECRET");
+    std::fs::write(
+        dir.join("config/authdoctor/config.toml"),
+        format!(
+            "[profiles.dp]\nissuer = {:?}\nclient_id = {:?}\nclient_secret = {{ env = \"DP_SECRET\" }}\nresource = {:?}\nscopes = [\"read\"]\nhosts = [\"127.0.0.1\"]\ndpop_key = {{ file = {:?} }}\n",
+            issuer(),
+            peer_var("AUTHDOCTOR_DPOP_CLIENT_ID"),
+            peer_var("AUTHDOCTOR_DPOP_AUDIENCE"),
+            key_file,
+        ),
+    )
+    .unwrap();
+    let config = dir.join("config").display().to_string();
+    let cache = dir.join("cache").display().to_string();
+    let env = [
+        ("XDG_CONFIG_HOME", config.as_str()),
+        ("AUTHDOCTOR_CACHE_DIR", cache.as_str()),
+        ("DP_SECRET", secret.as_str()),
+    ];
+    let no_leak = |run: &Run, token: &str| {
+        let d = serde_json::from_str::<Value>(&std::fs::read_to_string(&key_file).unwrap())
+            .unwrap()["d"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for s in [token, d.as_str(), secret.as_str()] {
+            assert!(
+                !run.stdout.contains(s) && !run.stderr.contains(s),
+                "a secret leaked: {}",
+                run.describe()
+            );
+        }
+    };
+
+    // The token comes bound to the profile's key.
+    let got = authdoctor_env(["token", "get", "--profile", "dp"], &env);
+    got.assert_exit(0);
+    let token = got.stdout.trim().to_string();
+    let claims: Value = {
+        use base64::Engine;
+        let mid = token.split('.').nth(1).expect("a JWT");
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(mid)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        claims["cnf"]["jkt"], keys.v["jkt"],
+        "bound to the profile's key: {claims}"
+    );
+
+    // Sent as Bearer: dpop-proof; with --fix and the key: sent under DPoP with a fresh proof,
+    // verified by a 2xx.
+    let url = format!("{}/mixed/hello", rs());
+    let bearer = format!("Authorization: Bearer {token}");
+    let run = authdoctor_env(
+        [
+            "check",
+            "--format",
+            "json",
+            "--fix",
+            "--profile",
+            "dp",
+            "--dpop-key",
+            &key_file,
+            "-H",
+            &bearer,
+            &url,
+        ],
+        &env,
+    );
+    no_leak(&run, &token);
+    run.assert_exit(0);
+    let j: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(j["fix"]["verified"], true, "{}", run.describe());
+    assert!(
+        j["fix"]["applied"].to_string().contains("sign-dpop-proof"),
+        "{}",
+        run.describe()
+    );
+
+    // The proxy injects the token and signs a proof for every request: two requests, two 200s.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("authdoctor"));
+    cmd.args([
+        "proxy",
+        "--profile",
+        "dp",
+        "--listen",
+        &listen,
+        "--upstream",
+        &rs(),
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start the proxy");
+    let mut statuses = Vec::new();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&listen).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    for _ in 0..2 {
+        statuses.push(raw_get(&format!("http://{listen}/api/hello"), &[]).0);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(statuses, [200, 200], "DPoP-only route through the proxy");
+}

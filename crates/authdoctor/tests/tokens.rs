@@ -411,6 +411,7 @@ fn two_hundred_concurrent_callers_cause_one_token_request() {
         audience: None,
         token_env: vec![],
         token_file: None,
+        dpop_key: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)

@@ -88,12 +88,12 @@ impl Signal {
                 })
             }
             Signal::AnonymousSame => {
-                let p = ev.probe("without-credentials")?;
+                let p = ev.probe(crate::model::ProbeKind::WithoutCredentials)?;
                 (p.status.is_some() && p.differs == Some(false))
                     .then(|| format!("probe without-credentials: {}", p.verdict))
             }
             Signal::AnonymousDiffers => {
-                let p = ev.probe("without-credentials")?;
+                let p = ev.probe(crate::model::ProbeKind::WithoutCredentials)?;
                 (p.status.is_some() && p.differs == Some(true))
                     .then(|| format!("probe without-credentials: {}", p.verdict))
             }

@@ -71,6 +71,35 @@ fn fix(said: Said) -> Fix {
     }
 }
 
+/// What `--fix` does for a cause only the server's words named: what the cause's own rule
+/// would declare.
+fn action(ev: &Evidence, said: Said) -> Option<crate::fix::Action> {
+    use crate::fix::Action;
+    let service = Action::token_service_for(ev);
+    match said {
+        Said::NoCredential | Said::Refused | Said::Unreadable if service.is_some() => service,
+        Said::NoCredential
+        | Said::Refused
+        | Said::Unreadable
+        | Said::Expired
+        | Said::Audience
+        | Said::Issuer
+        | Said::Signature
+        | Said::TokenType => Action::new_token_for(ev),
+        Said::Scope if service.is_some() => service,
+        Said::Scope => Some(Action::NewToken {
+            add_scopes: ev
+                .challenges
+                .iter()
+                .flat_map(|c| c.scope())
+                .map(str::to_string)
+                .collect(),
+        }),
+        Said::Proof if ev.request.dpop_key.is_some() => Some(Action::SignDpop),
+        _ => None,
+    }
+}
+
 /// Causes that already say what a statement class says (a SigV4 or Digest failure, a client
 /// certificate, a session): where one of them was found, the statement adds no finding.
 fn covered_by(said: Said) -> &'static [&'static str] {
@@ -142,5 +171,5 @@ pub(crate) fn merge(ev: &Evidence, findings: &mut Vec<Finding>) {
     if let Some(scope) = &s.scope {
         f = f.evidence("response.scope", format!("the scope it names: {scope}"));
     }
-    findings.push(f.fix(fix(s.said)));
+    findings.push(f.fix(fix(s.said).action_opt(action(ev, s.said))));
 }

@@ -54,14 +54,15 @@ impl TokenService {
         )
     }
 
-    /// The fix every cause that meets this challenge offers first.
-    pub fn fix(&self) -> crate::diagnosis::Fix {
+    /// The fix every cause that meets this challenge offers first: automatic with `-u`
+    /// credentials to request the token with.
+    pub fn fix(&self, ev: &crate::evidence::Evidence) -> crate::diagnosis::Fix {
         crate::diagnosis::Fix::new(
             "request-service-token",
             "Request a token from the token service the challenge names",
             crate::diagnosis::Effort::Easy,
         )
-        .automatic()
+        .action_opt(crate::fix::Action::token_service_for(ev))
         .step(format!(
             "The challenge names the token request: GET {} with your registry credentials (Basic); --fix does it with -u.",
             self.request_url()

@@ -9,47 +9,9 @@
 use super::{FetchRecord, RawIdp};
 use serde::Serialize;
 
-/// Well-known suffixes in the order clients try them (RFC 8414 §3.1 first, then OIDC).
-const OAUTH_AS: &str = "/.well-known/oauth-authorization-server";
-const OIDC: &str = "/.well-known/openid-configuration";
-
-/// The metadata URLs of an authorization server, in the order clients try them: RFC 8414
-/// §3.1 inserts the well-known path between the host and the issuer's path; OpenID Connect
-/// Discovery 1.0 §4 appends it; for an issuer with a path, the inserted OIDC form comes between
-/// the two (the order the MCP authorization specification gives). The one place these URLs
-/// are built.
-pub fn metadata_urls(issuer: &str) -> Vec<String> {
-    let Ok(u) = url::Url::parse(issuer) else {
-        return Vec::new();
-    };
-    let origin = u.origin().ascii_serialization();
-    let path = u.path().trim_end_matches('/');
-    if path.is_empty() {
-        vec![format!("{origin}{OAUTH_AS}"), format!("{origin}{OIDC}")]
-    } else {
-        vec![
-            format!("{origin}{OAUTH_AS}{path}"),
-            format!("{origin}{OIDC}{path}"),
-            format!("{origin}{path}{OIDC}"),
-        ]
-    }
-}
-
-/// The issuer identifier a metadata URL was built for (the inverse of [`metadata_urls`]).
-pub fn issuer_for_metadata_url(metadata_url: &str) -> Option<String> {
-    let u = url::Url::parse(metadata_url).ok()?;
-    let origin = u.origin().ascii_serialization();
-    let path = u.path();
-    for wk in [OAUTH_AS, OIDC] {
-        if let Some(rest) = path.strip_prefix(wk) {
-            return Some(format!("{origin}{rest}"));
-        }
-        if let Some(before) = path.strip_suffix(wk) {
-            return Some(format!("{origin}{before}"));
-        }
-    }
-    None
-}
+/// The metadata URLs of an authorization server and their inverse: built in `authdoctor-jose`
+/// (the guard and the tokens crate use the same function), re-exported here.
+pub use crate::jose::discovery::{issuer_for_metadata_url, metadata_urls};
 
 /// Where the resource metadata URL came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -132,7 +132,7 @@ fn finding(out: &mut String, p: &Painter, n: usize, f: &Finding) {
         );
     }
     for fix in &f.fixes {
-        let auto = if fix.automatic {
+        let auto = if fix.is_automatic() {
             ", automatic with --fix"
         } else {
             ""
@@ -353,7 +353,7 @@ fn probes(out: &mut String, p: &Painter, report: &Report) {
         let _ = writeln!(
             out,
             "  {mark} {} {}{status} {}",
-            p.bold(&pr.name),
+            p.bold(pr.name.as_str()),
             pr.changed,
             p.dim(&format!("· {:.0} ms", pr.elapsed_ms))
         );

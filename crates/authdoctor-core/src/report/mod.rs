@@ -5,6 +5,7 @@
 //! redacted by name, URLs by parameter, bodies by JSON key, and the finished text is scrubbed of
 //! every secret the request carried, as a last line of defence.
 
+pub mod documents;
 pub mod human;
 pub mod json;
 
@@ -140,6 +141,9 @@ pub struct Report {
     /// claim compared.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<crate::idp::IdpEvidence>,
+    /// `check --fix`: what was applied, and the request's status before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<crate::fix::FixOutcome>,
     #[serde(skip)]
     scrubber: Scrubber,
 }
@@ -381,6 +385,21 @@ fn timeline(ev: &Evidence, j: &crate::token::jwt::Jwt) -> Timeline {
 }
 
 impl Report {
+    /// The report with the result of `--fix`; the secrets of the token endpoint's exchange (if
+    /// any) are scrubbed from this report's text too.
+    pub fn with_fix(mut self, fix: crate::fix::FixOutcome) -> Report {
+        if let Some(te) = &fix.token_endpoint {
+            self.scrubber.extend(&te.scrubber);
+        }
+        self.fix = Some(fix);
+        self
+    }
+
+    /// Scrub one more secret from everything this report renders (a token obtained by `--fix`).
+    pub fn add_secret(&mut self, secret: &str) {
+        self.scrubber.add(secret);
+    }
+
     pub fn new(ev: &Evidence, findings: Vec<Finding>) -> Report {
         let last_status = ev.status().unwrap_or(0);
         let mut outcome = Outcome::from_status(last_status);
@@ -396,7 +415,7 @@ impl Report {
                 s.strength == crate::statement::Strength::Explicit && s.said.is_auth()
             });
             let challenged = ev
-                .probe("without-credentials")
+                .probe(crate::model::ProbeKind::WithoutCredentials)
                 .is_some_and(|p| p.status == Some(401) || p.headers.has("www-authenticate"));
             if said
                 || challenged
@@ -512,6 +531,7 @@ impl Report {
                 }
                 i
             }),
+            fix: None,
             scrubber: scrubber_for(ev),
         }
     }

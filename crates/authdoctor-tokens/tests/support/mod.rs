@@ -121,6 +121,7 @@ pub fn token_source(token_url: String) -> authdoctor_tokens::TokenSource {
         audience: None,
         token_env: vec![],
         token_file: None,
+        dpop_key: None,
     };
     authdoctor_tokens::TokenSource::new(cfg, reqwest::Client::new(), None)
 }

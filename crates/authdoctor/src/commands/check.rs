@@ -9,11 +9,8 @@ use authdoctor_core::input::curl::parse_curl_line;
 use authdoctor_core::input::har::parse_har;
 use authdoctor_core::model::RequestSpec;
 use authdoctor_core::time::now_unix;
-use authdoctor_net::probes::{
-    ProbeOptions, ProfileHost as ProbeHost, ProfileHosts, host_of, send_with_probes,
-};
-use authdoctor_net::send::{SendOptions, effective_proxy};
-use authdoctor_net::tls::send_and_inspect;
+use authdoctor_net::gather::{GatherOptions, gather};
+use authdoctor_net::probes::{ProbeOptions, ProfileHosts};
 use clap::ArgMatches;
 use std::io::Read;
 
@@ -144,89 +141,9 @@ fn probe_options(p: &ProbeFlags, spec: &RequestSpec) -> ProbeOptions {
     }
 }
 
-/// The selected profile's environment and every other profile's hosts (api_base + hosts).
+/// The profiles' hosts for the DNS comparison (a config that cannot be read only disables it).
 fn profile_hosts(spec: &RequestSpec) -> Option<ProfileHosts> {
-    let layers = super::config::layers(None).ok()?;
-    let host = host_of(&spec.url);
-    let eff = authdoctor_core::profile::resolve(&layers, None, host.as_deref()).ok()?;
-    let mut out = ProfileHosts {
-        selected: eff.name.clone(),
-        environment: eff.str("environment").map(str::to_string),
-        others: Vec::new(),
-    };
-    let files = [layers.user.as_ref(), layers.project.as_ref()];
-    for (_, file) in files.into_iter().flatten() {
-        for (name, p) in &file.profiles {
-            if Some(name) == eff.name.as_ref() {
-                continue;
-            }
-            let mut hosts: Vec<String> = p.hosts.clone().unwrap_or_default();
-            if let Some(h) = p.api_base.as_deref().and_then(host_of) {
-                hosts.push(h);
-            }
-            out.others.push(ProbeHost {
-                profile: name.clone(),
-                environment: p.environment.clone(),
-                hosts,
-            });
-        }
-    }
-    Some(out)
-}
-
-/// Send the request (and inspect TLS alongside) and collect the evidence.
-pub(crate) async fn live(spec: RequestSpec) -> Result<Evidence, CliError> {
-    live_probed(spec, None).await
-}
-
-/// [`live`], with the differential probes running concurrently when `probes` is given.
-pub(crate) async fn live_probed(
-    spec: RequestSpec,
-    probes: Option<ProbeOptions>,
-) -> Result<Evidence, CliError> {
-    let proxy = effective_proxy(&spec);
-    let (sent, inspection, extra) = match probes {
-        Some(p) => {
-            let r = send_with_probes(&spec, &SendOptions::default(), &p).await;
-            (
-                r.sent,
-                r.inspection,
-                Some((r.probes, r.ntp, r.dns, r.client_cert, r.api)),
-            )
-        }
-        None => {
-            let (sent, inspection) = send_and_inspect(&spec, &SendOptions::default()).await;
-            (sent, inspection, None)
-        }
-    };
-    let exchanges = match sent {
-        Ok(x) => x,
-        Err(e) => {
-            // A failed handshake often says more than the client's error (e.g. the server's alert
-            // after a missing client certificate).
-            if let Some(Ok(i)) = &inspection
-                && let Some(h) = &i.handshake_error
-                && matches!(e, authdoctor_net::send::NetError::Tls { .. })
-            {
-                let host = i.server_name.clone();
-                return Err(CliError::Net(authdoctor_net::send::NetError::Tls {
-                    host,
-                    reason: h.clone(),
-                }));
-            }
-            return Err(e.into());
-        }
-    };
-    let ev = Evidence::new(spec, exchanges, proxy, None, now_unix());
-    Ok(match extra {
-        Some((probes, ntp, dns, cert, api)) => ev
-            .with_probes(probes)
-            .with_ntp(ntp)
-            .with_dns(dns)
-            .with_client_cert(cert)
-            .with_api(api),
-        None => ev,
-    })
+    authdoctor_net::gather::plan::profile_hosts(&super::config::layers(None).ok()?, spec)
 }
 
 /// Headers that describe one connection, not the request: a replay lets the client set them.
@@ -263,7 +180,11 @@ fn run_har(args: &CheckArgs, path: &str) -> Result<i32, CliError> {
                     !CONNECTION_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
                 });
                 let probes = probe_options(&ProbeFlags::of(args), &spec);
-                rt.block_on(live_probed(spec, Some(probes)))?
+                let opts = GatherOptions {
+                    probes: Some(probes),
+                    ..Default::default()
+                };
+                rt.block_on(gather(spec, opts))?
             }
             None => {
                 let ctx = har.context(i);

@@ -83,12 +83,8 @@ fn availability(r: &SecretRef) -> String {
             Err(_) => format!("{env} is NOT set"),
         },
         SecretRef::File { file } => {
-            let path = match file.strip_prefix("~/") {
-                Some(rest) => std::env::var_os("HOME")
-                    .map(|h| PathBuf::from(h).join(rest))
-                    .unwrap_or_else(|| PathBuf::from(file)),
-                None => PathBuf::from(file),
-            };
+            // The same `~` expansion as the resolver's, so this says what a read would find.
+            let path = authdoctor_tokens::config::expand_home(file);
             match std::fs::metadata(&path) {
                 Ok(m) => {
                     use std::os::unix::fs::PermissionsExt;
@@ -102,7 +98,11 @@ fn availability(r: &SecretRef) -> String {
                 Err(e) => format!("file not readable: {e}"),
             }
         }
-        SecretRef::Keyring { .. } => "keyring lookups are not built in yet; use env or file".into(),
+        // What the one resolver would do (it says why when this build cannot read it).
+        SecretRef::Keyring { .. } => match authdoctor_tokens::config::resolve_secret(r) {
+            Ok(_) => "found in the keyring".into(),
+            Err(e) => e.to_string(),
+        },
         SecretRef::Literal(_) => "literal value (avoid in project files)".into(),
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{diagnose_and_print, runtime};
 use crate::cli::{DemoArgs, Format};
-use crate::commands::check::live;
+use crate::commands::idp::live;
 use crate::exit::{self, CliError};
 use crate::out::outln;
 use authdoctor_core::model::{Header, RequestSpec};

@@ -11,6 +11,7 @@ use super::token::{ProfileArgs, http_client, report_token_error, token_config};
 use crate::cli::{Format, OutputArgs};
 use crate::exit::{self, CliError};
 use crate::out::outln;
+use authdoctor_core::report::documents::{ScopeStep, ScopesDocument};
 use authdoctor_tokens::TokenSource;
 use clap::Args;
 
@@ -88,14 +89,18 @@ pub fn run(a: ScopesArgs) -> Result<i32, CliError> {
         Err(e) => return Ok(report_token_error(&e, &a.output)),
     };
     if json {
-        outln!(
-            "{}",
-            serde_json::json!({
-                "version": 1, "url": a.url, "minimal": minimal,
-                "token_requests": steps.len(),
-                "steps": steps.iter().map(|(s, st)| serde_json::json!({"scopes": s, "status": st})).collect::<Vec<_>>(),
-            })
+        let doc = ScopesDocument::new(
+            a.url.clone(),
+            minimal.clone(),
+            steps
+                .iter()
+                .map(|(scopes, status)| ScopeStep {
+                    scopes: scopes.clone(),
+                    status: *status,
+                })
+                .collect(),
         );
+        outln!("{}", serde_json::to_string(&doc).unwrap_or_default());
     } else {
         match &minimal {
             Some(m) => outln!(

@@ -5,7 +5,8 @@
 //! and a client certificate file when `AUTHDOCTOR_CLIENT_CERT` names one. A `token_file` profile
 //! reports its file's token instead (exit 1 only when it has expired: another program renews it).
 //!
-//! Exit codes: 0 all fine, 1 something expired, 5 something expires within `--warn`.
+//! Exit codes ([`crate::exit::Code`]): 0 all fine, 1 something expired, 5 something expires
+//! within `--warn`.
 //!
 //! `--format prometheus` prints the same facts as OpenMetrics text for a node-exporter textfile
 //! collector or a scrape wrapper ([`prometheus`]).
@@ -13,6 +14,10 @@
 use crate::cli::ColorChoice;
 use crate::exit::{self, CliError};
 use crate::out::outln;
+use authdoctor_core::report::documents::{
+    CredentialKind, DOCUMENT_VERSION, SharedCacheHealth, SharedCacheState, WatchDocument,
+    WatchItem, WatchProfile, WatchStatus,
+};
 use authdoctor_core::time::{human_duration, now_unix};
 use authdoctor_tokens::{FileCache, TokenSet};
 use clap::Args;
@@ -25,6 +30,7 @@ pub struct WatchArgs {
     /// Warn about credentials expiring within this many seconds.
     #[arg(long, default_value_t = 7 * 24 * 3600, value_name = "SECONDS")]
     pub warn: i64,
+    /// Project config file (default: authdoctor.toml here or in a parent directory).
     #[arg(long, value_name = "FILE")]
     pub config: Option<String>,
     /// Output format: human, json, or prometheus (OpenMetrics text).
@@ -43,35 +49,6 @@ pub enum WatchFormat {
     Prometheus,
 }
 
-/// Exit code when something expires within the warning window.
-const EXPIRING: i32 = 5;
-
-fn item(
-    what: &str,
-    expires_at: Option<i64>,
-    now: i64,
-    warn: i64,
-    renewable: bool,
-) -> serde_json::Value {
-    let (status, left) = match expires_at {
-        None => ("unknown", None),
-        Some(e) => {
-            let left = e - now;
-            let s = if renewable {
-                "ok"
-            } else if left <= 0 {
-                "expired"
-            } else if left <= warn {
-                "expiring"
-            } else {
-                "ok"
-            };
-            (s, Some(left))
-        }
-    };
-    serde_json::json!({"what": what, "expires_at": expires_at, "remaining_seconds": left, "status": status})
-}
-
 /// A label value in the exposition format: `\`, `"` and newlines escaped.
 fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -84,31 +61,30 @@ fn label(v: &str) -> String {
 /// where the expiry is known, then `# EOF`. Timestamps are Unix seconds by the local clock (the
 /// issuer's clock is converted with the offset recorded when the token was issued), so an
 /// alert can compare them with `time()`.
-pub fn prometheus(profiles: &[serde_json::Value], _now: i64) -> String {
+pub fn prometheus(profiles: &[WatchProfile]) -> String {
     let mut tokens = String::new();
     let mut creds = String::new();
     for p in profiles {
-        let name = label(p["profile"].as_str().unwrap_or_default());
-        let offset = p["server_offset"].as_i64().unwrap_or(0);
-        for i in p["items"].as_array().into_iter().flatten() {
-            let Some(exp) = i["expires_at"].as_i64() else {
+        let name = label(&p.profile);
+        let offset = p.server_offset.unwrap_or(0);
+        for i in &p.items {
+            let Some(exp) = i.expires_at else {
                 continue;
             };
-            let what = i["what"].as_str().unwrap_or_default();
-            if what == "access_token" {
+            if i.what == CredentialKind::AccessToken {
                 tokens.push_str(&format!(
                     "authdoctor_token_expiry_timestamp_seconds{{profile=\"{name}\"}} {}\n",
                     exp - offset
                 ));
             } else {
-                let local = if what == "refresh_token" {
+                let local = if i.what == CredentialKind::RefreshToken {
                     exp - offset
                 } else {
                     exp
                 };
                 creds.push_str(&format!(
                     "authdoctor_credential_expiry_timestamp_seconds{{profile=\"{name}\",kind=\"{}\"}} {local}\n",
-                    label(what)
+                    label(i.what.as_str())
                 ));
             }
         }
@@ -178,26 +154,34 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
             .and_then(|e| e.str("token_file").map(str::to_string));
         if let Some(path) = token_file {
             let full = authdoctor_tokens::config::expand_home(&path);
-            let status_item = match std::fs::read_to_string(&full) {
-                Ok(text) if !text.trim().is_empty() => {
-                    item("access_token", jwt_exp(text.trim()), now, 0, false)
-                }
-                Ok(_) => {
-                    serde_json::json!({"what": "access_token", "status": "expired", "reason": "the token file is empty"})
-                }
-                Err(e) => {
-                    serde_json::json!({"what": "access_token", "status": "expired", "reason": format!("the token file cannot be read: {}", e.kind())})
-                }
+            let expired = |why: String| {
+                WatchItem::without_expiry(
+                    CredentialKind::AccessToken,
+                    WatchStatus::Expired,
+                    Some(why),
+                )
             };
-            if status_item["status"] == "expired" {
+            let status_item = match std::fs::read_to_string(&full) {
+                Ok(text) if !text.trim().is_empty() => WatchItem::judge(
+                    CredentialKind::AccessToken,
+                    jwt_exp(text.trim()),
+                    now,
+                    0,
+                    false,
+                ),
+                Ok(_) => expired("the token file is empty".into()),
+                Err(e) => expired(format!("the token file cannot be read: {}", e.kind())),
+            };
+            if status_item.status == WatchStatus::Expired {
                 code = exit::AUTH_FAILURE;
             }
-            profiles.push(serde_json::json!({
-                "profile": name,
-                "token_file": path,
-                "items": [status_item],
-                "server_offset": null,
-            }));
+            profiles.push(WatchProfile {
+                items: vec![status_item],
+                profile: name.clone(),
+                server_offset: None,
+                shared_cache: None,
+                token_file: Some(path),
+            });
             continue;
         }
         let t: Option<TokenSet> = cache.load(name).ok().flatten();
@@ -205,20 +189,40 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
         match &t {
             Some(t) => {
                 let server_now = t.server_now(now);
-                items.push(item("access_token", t.expires_at, server_now, a.warn, true));
+                items.push(WatchItem::judge(
+                    CredentialKind::AccessToken,
+                    t.expires_at,
+                    server_now,
+                    a.warn,
+                    true,
+                ));
                 if let Some(rt) = &t.refresh_token {
                     let exp = t.refresh_expires_at.or_else(|| jwt_exp(rt));
-                    items.push(item("refresh_token", exp, server_now, a.warn, false));
+                    items.push(WatchItem::judge(
+                        CredentialKind::RefreshToken,
+                        exp,
+                        server_now,
+                        a.warn,
+                        false,
+                    ));
                 }
             }
-            None => {
-                items.push(serde_json::json!({"what": "access_token", "status": "none cached"}))
-            }
+            None => items.push(WatchItem::without_expiry(
+                CredentialKind::AccessToken,
+                WatchStatus::NoneCached,
+                None,
+            )),
         }
-        items.push(item("client_secret", None, now, a.warn, false));
+        items.push(WatchItem::judge(
+            CredentialKind::ClientSecret,
+            None,
+            now,
+            a.warn,
+            false,
+        ));
         if let Ok(path) = std::env::var("AUTHDOCTOR_CLIENT_CERT") {
-            items.push(item(
-                "client_certificate",
+            items.push(WatchItem::judge(
+                CredentialKind::ClientCertificate,
                 cert_not_after(&path),
                 now,
                 a.warn,
@@ -226,9 +230,9 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
             ));
         }
         for i in &items {
-            match i["status"].as_str() {
-                Some("expired") => code = exit::AUTH_FAILURE,
-                Some("expiring") if code == exit::OK => code = EXPIRING,
+            match i.status {
+                WatchStatus::Expired => code = exit::AUTH_FAILURE,
+                WatchStatus::Expiring if code == exit::OK => code = exit::EXPIRING,
                 _ => {}
             }
         }
@@ -242,37 +246,37 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
                 .map(|k| rt.block_on(f.describe_key(&k))),
             _ => None,
         };
-        let mut entry = serde_json::json!({
-            "profile": name,
-            "items": items,
-            "server_offset": t.as_ref().and_then(|t| t.server_offset),
+        profiles.push(WatchProfile {
+            items,
+            profile: name.clone(),
+            server_offset: t.as_ref().and_then(|t| t.server_offset),
+            shared_cache: shared,
+            token_file: None,
         });
-        if let Some(d) = shared {
-            entry["shared_cache"] = d;
-        }
-        profiles.push(entry);
     }
     if a.format == WatchFormat::Prometheus {
-        crate::out::write_generated(&prometheus(&profiles, now));
+        crate::out::write_generated(&prometheus(&profiles));
         return Ok(code);
     }
     if a.format == WatchFormat::Json {
-        let mut doc = serde_json::json!({
-            "version": 1,
-            "checked_at": now,
-            "store": cache.store_kind(),
-            "keyring_unavailable": cache.keyring_unavailable(),
-            "profiles": profiles,
-        });
-        if let Some(f) = &fleet {
-            doc["shared_cache"] = serde_json::json!({
-                "kind": "redis",
-                "url": f.url(),
-                "state": if f.problem().is_some() { "unreachable" } else { "ok" },
-                "reason": f.problem(),
-            });
-        }
-        outln!("{doc}");
+        let doc = WatchDocument {
+            checked_at: now,
+            keyring_unavailable: cache.keyring_unavailable().map(str::to_string),
+            profiles,
+            shared_cache: fleet.as_ref().map(|f| SharedCacheState {
+                kind: "redis".into(),
+                reason: f.problem(),
+                state: if f.problem().is_some() {
+                    SharedCacheHealth::Unreachable
+                } else {
+                    SharedCacheHealth::Ok
+                },
+                url: f.url().to_string(),
+            }),
+            store: cache.store_kind().to_string(),
+            version: DOCUMENT_VERSION,
+        };
+        outln!("{}", serde_json::to_string(&doc).unwrap_or_default());
     } else {
         match &fleet {
             Some(f) => {
@@ -291,19 +295,15 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
             outln!("no profiles configured and no cached tokens");
         }
         for p in &profiles {
-            match p["token_file"].as_str() {
-                Some(f) => outln!("{} (token_file {f})", p["profile"].as_str().unwrap_or("")),
-                None => outln!("{}", p["profile"].as_str().unwrap_or("")),
+            match &p.token_file {
+                Some(f) => outln!("{} (token_file {f})", p.profile),
+                None => outln!("{}", p.profile),
             }
-            if p["shared_cache"].is_object() {
-                outln!(
-                    "  {:<20} {}",
-                    "redis",
-                    super::token::shared_store_line(&p["shared_cache"])
-                );
+            if let Some(d) = p.shared_cache.as_ref().filter(|d| d.is_object()) {
+                outln!("  {:<20} {}", "redis", super::token::shared_store_line(d));
             }
-            for i in p["items"].as_array().into_iter().flatten() {
-                let left = i["remaining_seconds"].as_i64().map(|l| {
+            for i in &p.items {
+                let left = i.remaining_seconds.map(|l| {
                     if l >= 0 {
                         format!("expires in {}", human_duration(l))
                     } else {
@@ -312,8 +312,8 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
                 });
                 outln!(
                     "  {:<20} {:<10} {}",
-                    i["what"].as_str().unwrap_or(""),
-                    i["status"].as_str().unwrap_or(""),
+                    i.what.as_str(),
+                    i.status.as_str(),
                     left.unwrap_or_default()
                 );
             }

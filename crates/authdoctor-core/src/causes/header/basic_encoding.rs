@@ -84,7 +84,18 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         "Let the client encode the credential",
         Effort::Easy,
     )
-    .automatic()
+    // Re-encoding cures what a newline or edge whitespace did; nothing else is guessed.
+    .action_opt(
+        ev.authorization
+            .as_ref()
+            .filter(|a| {
+                a.scheme
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
+            })
+            .and_then(|a| crate::fix::reencode_basic(&a.credential))
+            .map(|_| crate::fix::Action::ReencodeBasic),
+    )
     .step("Use -u and let curl do the encoding, or encode with printf (no trailing newline).")
     .command(format!(
         "curl -u {} {}",

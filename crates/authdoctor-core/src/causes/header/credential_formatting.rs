@@ -103,7 +103,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .step("Check the variable is set in this shell or CI job (printenv NAME); in scripts, use double quotes so ${VAR} expands.")
             .step("In code, check the value is not undefined/null before building the header."),
         _ => Fix::new("clean-credential", "Remove the stray characters from the credential", Effort::Easy)
-            .automatic()
+            .action(crate::fix::Action::TrimCredential)
             .step("Re-copy the credential as plain text, or strip it: TOKEN=$(printf %s \"$TOKEN\" | tr -d '\\r\\n\\t ')")
             .step("Remove quotes that became part of the value (e.g. in .env files)."),
     };

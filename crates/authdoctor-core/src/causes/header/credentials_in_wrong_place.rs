@@ -89,7 +89,10 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         ),
         json!({ "document": crate::secret::redact_url(&api.url), "places": api.places, "sent": from }),
     );
-    if let Some(p) = ev.probe("moved-credential").filter(|p| p.status.is_some()) {
+    if let Some(p) = ev
+        .probe(crate::model::ProbeKind::MovedCredential)
+        .filter(|p| p.status.is_some())
+    {
         let ok = p.status.is_some_and(|s| (200..300).contains(&s));
         f = f.evidence_with(
             "probe.moved-credential",
@@ -106,7 +109,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 format!("Send the credential in {}", to.describe()),
                 Effort::Easy,
             )
-            .automatic()
+            .action(crate::fix::Action::MoveCredential { to: to.clone() })
             .step(format!(
                 "Move it from {} to {}, as the API's description says.",
                 from.describe(),

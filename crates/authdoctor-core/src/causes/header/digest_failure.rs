@@ -163,7 +163,7 @@ fn source_of(p: &DigestProblem) -> &'static str {
 fn fix_for(p: Option<&DigestProblem>) -> Fix {
     match p {
         Some(DigestProblem::StaleNonce) => Fix::new("digest-retry-new-nonce", "Retry with the server's new nonce", Effort::Easy)
-            .automatic()
+            .action(crate::fix::Action::AnswerDigest)
             .step("The credentials were fine; the nonce expired. Answer the new challenge (curl --digest does it by itself).")
             .step("Do not reuse an Authorization: Digest header: each one is bound to a nonce that expires.")
             .command("curl --digest -u USER:PASSWORD URL"),
@@ -248,7 +248,7 @@ mod tests {
         let ev = live("right", "right", &format!("{CH}, stale=true"));
         let f = super::check(&ev).unwrap();
         assert!(f.title.contains("stale nonce"));
-        assert!(f.fixes[0].automatic);
+        assert!(f.fixes[0].is_automatic());
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         format!("Send 'Authorization: {scheme} <credential>'"),
         Effort::Easy,
     )
-    .automatic()
+    .action(crate::fix::Action::NormaliseHeader)
     .step(format!(
         "Send exactly one Authorization header, scheme '{scheme}', one space, then the credential."
     ))

@@ -138,8 +138,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     f.title = title;
     // A token-service challenge (container registries) names the exact token request.
     if let Some(ts) = crate::http::token_service::TokenService::of(&ev.challenges) {
-        f = f.fix(ts.fix());
+        f = f.fix(ts.fix(ev));
     }
+    // A new token from the profile, unless the token service's request comes first.
+    let fix = fix.action_opt(
+        crate::fix::Action::token_service_for(ev)
+            .is_none()
+            .then(|| crate::fix::Action::new_token_for(ev))
+            .flatten(),
+    );
     Some(f.fix(fix).with_score(score))
 }
 

@@ -72,14 +72,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     )
     .fix(
         Fix::new("use-challenged-scheme", format!("Send the credential with the {first} scheme"), Effort::Easy)
-            .automatic()
+            // With a token service and -u, --fix requests its token instead.
+            .action_opt(crate::fix::Action::token_service_for(ev).is_none().then(|| crate::fix::Action::UseScheme { scheme: first.to_string() }))
             .step(format!("Use 'Authorization: {first} <credential>' if your credential is of that kind."))
             .step(format!("Otherwise obtain a {first} credential for this API (the challenge's realm names the protection space).")),
     );
     // A token-service challenge (container registries): the credentials sent as Basic are
     // what the token service wants, and the challenge names the exact request.
     if let Some(ts) = crate::http::token_service::TokenService::of(&ev.challenges) {
-        f.fixes.insert(0, ts.fix());
+        f.fixes.insert(0, ts.fix(ev));
     }
     Some(f)
 }
@@ -129,7 +130,7 @@ fn described_scheme(ev: &Evidence) -> Option<Finding> {
         )
         .fix(
             Fix::new("use-challenged-scheme", format!("Send the credential with the {first} scheme"), Effort::Easy)
-                .automatic()
+                .action(crate::fix::Action::UseScheme { scheme: first.to_string() })
                 .step(format!("Use 'Authorization: {first} <credential>'.")),
         ),
     )

@@ -72,6 +72,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 "Request the token for this API's audience",
                 Effort::Easy,
             )
+            .action_opt(crate::fix::Action::new_token_for(ev))
             .step(format!(
                 "Ask the issuer for a token with resource={} (RFC 8707) or audience={} (expected by {}).",
                 c.expected[0], c.expected[0], c.source

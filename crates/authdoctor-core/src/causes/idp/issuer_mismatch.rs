@@ -85,6 +85,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 "Get the token from the issuer the API trusts",
                 Effort::Easy,
             )
+            .action_opt(crate::fix::Action::new_token_for(ev))
             .step(format!(
                 "Request the token from {} (expected by {}).",
                 c.expected[0], c.source

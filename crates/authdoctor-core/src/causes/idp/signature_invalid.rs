@@ -149,7 +149,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         .step("Copy the whole token again (no trailing characters lost, no edits), or request a new one.")
         .step("Never set alg by hand or re-sign a token: the API only accepts the issuer's signature."),
     };
-    Some(f.fix(fix))
+    Some(f.fix(fix.action_opt(crate::fix::Action::new_token_for(ev))))
 }
 
 #[cfg(test)]

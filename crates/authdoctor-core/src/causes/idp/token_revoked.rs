@@ -84,6 +84,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     Some(
         f.fix(
             Fix::new("obtain-new-token", "Obtain a new access token", Effort::Easy)
+                .action_opt(crate::fix::Action::new_token_for(ev))
                 .step("Request a new token (sign in again, or repeat the client-credentials grant).")
                 .step("If revocations are unexpected, check for logouts, credential rotation or refresh-token reuse detection."),
         ),

@@ -140,9 +140,17 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         Some(s) => format!("The server rejected the {s} credential itself"),
         None => "The server rejected the credential itself".into(),
     };
+    // A token-service challenge with -u credentials: its token request is the fix.
+    let service = crate::fix::Action::token_service_for(ev);
+    if service.is_some()
+        && let Some(ts) = crate::http::token_service::TokenService::of(&ev.challenges)
+    {
+        f = f.fix(ts.fix(ev));
+    }
     Some(
         f.fix(
             Fix::new("check-credential-source", "Check the credential against its source of truth", Effort::Medium)
+                .action_opt(service.is_none().then(|| crate::fix::Action::new_token_for(ev)).flatten())
                 .step("Reset the password / create a new API key / obtain a new token from the right issuer.")
                 .step("Make sure it belongs to the environment you are calling (dev vs prod)."),
         )

@@ -226,7 +226,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     .step("Sign it with the key the token was issued for: htm = the method, htu = the URL without query, iat = now, ath = base64url(SHA-256(token)), nonce = the server's latest DPoP-Nonce.")
     .step("Or let authdoctor sign: authdoctor check --dpop-key KEY.jwk -H 'Authorization: DPoP <token>' <url>");
     if ev.request.dpop_key.is_some() {
-        fix = fix.automatic();
+        fix = fix.action(crate::fix::Action::SignDpop);
     }
     Some(f.fix(fix))
 }

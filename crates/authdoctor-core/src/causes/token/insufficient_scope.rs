@@ -200,10 +200,23 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     } else {
         missing.join(" ")
     };
+    // A token-service challenge with -u credentials: its token request is the fix.
+    let service = crate::fix::Action::token_service_for(ev);
+    if service.is_some()
+        && let Some(ts) = crate::http::token_service::TokenService::of(&ev.challenges)
+    {
+        f = f.fix(ts.fix(ev));
+    }
+    let add_scopes: Vec<String> = ev
+        .challenges
+        .iter()
+        .flat_map(|c| c.scope())
+        .map(str::to_string)
+        .collect();
     Some(
         f.fix(
             Fix::new("request-scope", format!("Request a token that includes {want}"), Effort::Medium)
-                .automatic()
+                .action_opt(service.is_none().then_some(crate::fix::Action::NewToken { add_scopes }))
                 .step(format!("Ask the issuer for scope \"{want}\" (plus the scopes you already use)."))
                 .step("Check the client is allowed that scope; some issuers drop disallowed scopes silently."),
         )

@@ -10,9 +10,9 @@ pub mod wrong_token_type;
 use crate::diagnosis::{Effort, Fix};
 
 /// The common remedy for a token that cannot be used: get a fresh one.
-pub(crate) fn new_token_fix(reason: &str) -> Fix {
+pub(crate) fn new_token_fix(ev: &crate::evidence::Evidence, reason: &str) -> Fix {
     Fix::new("obtain-new-token", "Obtain a new access token", Effort::Easy)
-        .automatic()
+        .action_opt(crate::fix::Action::new_token_for(ev))
         .step(format!("{reason} Request a new token from the issuer (or refresh it with your refresh token)."))
         .step("Refresh ahead of expiry: renew when less than ~10% of the lifetime (or 60 s) is left, judged by the server's clock.")
 }

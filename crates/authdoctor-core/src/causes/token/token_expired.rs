@@ -147,7 +147,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         score = score.min(80);
     }
     Some(
-        f.fix(super::new_token_fix("The token has expired."))
+        f.fix(super::new_token_fix(ev, "The token has expired."))
             .with_score(score),
     )
 }

@@ -143,7 +143,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     Some(f.fix(
         Fix::new("send-access-token", "Send the access_token, not the id_token or refresh_token", Effort::Easy)
-            .automatic()
+            .action_opt(crate::fix::Action::new_token_for(ev))
             .step("In the token response, use the field access_token.")
             .step("If the access token is opaque but the API wants a JWT, request the API's audience/resource when asking for the token."),
     ))

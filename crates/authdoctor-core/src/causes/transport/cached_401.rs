@@ -99,7 +99,10 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     // The cache-bust probe: the same request past the cache. A different answer
     // confirms the cached one; the same answer from the origin clears the cache.
-    if let Some(p) = ev.probe("cache-bust").filter(|p| p.status.is_some()) {
+    if let Some(p) = ev
+        .probe(crate::model::ProbeKind::CacheBust)
+        .filter(|p| p.status.is_some())
+    {
         let status = p.status.unwrap_or(0);
         if p.differs == Some(true) {
             if score > 0 || status < 400 {
@@ -141,7 +144,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     Some(
         f.fix(
             Fix::new("bypass-cache", "Bypass the cache to confirm, then purge it", Effort::Easy)
-                .automatic()
+                .action(crate::fix::Action::BustCache)
                 .step("Retry with a unique query parameter and 'Cache-Control: no-cache'.")
                 .step("Purge the cached entry (CDN purge / nginx proxy_cache_purge / varnishadm ban).")
                 .command(format!("curl -H 'Cache-Control: no-cache' -H \"Authorization: ...\" {}", crate::shell::quote(&cache_buster(&ev.request.url)))),

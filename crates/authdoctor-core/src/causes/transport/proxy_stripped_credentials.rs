@@ -109,9 +109,11 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     // Differential probes: the same request around the proxy, and without the
     // credential. A different answer direct proves the proxy; the same answer without the
     // credential proves it never arrived.
-    let direct = ev.probe("direct").filter(|p| p.status.is_some());
+    let direct = ev
+        .probe(crate::model::ProbeKind::Direct)
+        .filter(|p| p.status.is_some());
     let without = ev
-        .probe("without-credentials")
+        .probe(crate::model::ProbeKind::WithoutCredentials)
         .filter(|p| p.status.is_some() && p.differs == Some(false));
     if signal.is_none() && direct.is_some_and(|p| p.differs == Some(true)) && ev.proxy.is_some() {
         signal = Some(format!(
@@ -211,7 +213,13 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     Some(
         f.fix(
             Fix::new("bypass-proxy", "Bypass the proxy to confirm, then let it forward Authorization", Effort::Medium)
-                .automatic()
+                // Only where the direct probe proved the route without the proxy works.
+                .action_opt(
+                    direct
+                        .and_then(|p| p.status)
+                        .filter(|s| (200..300).contains(s))
+                        .map(|_| crate::fix::Action::BypassProxy),
+                )
                 .step("Retry without the proxy: curl --noproxy '*' … (or NO_PROXY=host).")
                 .step("squid: drop 'request_header_access Authorization deny all'; nginx: do not set proxy_set_header Authorization \"\"; gateways: allow the header through."),
         )

@@ -95,7 +95,11 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         format!("the final hop answered {}", last.status),
     );
     let fix = Fix::new("call-final-url", "Call the final URL directly", Effort::Easy)
-        .automatic()
+        .action_opt(
+            url::Url::parse(&last.url)
+                .ok()
+                .map(|url| crate::fix::Action::CallFinalUrl { url }),
+        )
         .step(format!("Use {} as the request URL (update the base URL in your config).", crate::secret::redact_url(&hop.url)))
         .step("Only if you trust the target host: send the credential there explicitly (curl --location-trusted sends it to every host).");
     Some(f.fix(fix))

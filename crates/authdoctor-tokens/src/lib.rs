@@ -24,6 +24,7 @@ pub mod dpop;
 pub mod error;
 pub mod fleet;
 pub mod grant;
+pub mod layers;
 #[cfg(feature = "middleware")]
 pub mod middleware;
 pub mod proxy;

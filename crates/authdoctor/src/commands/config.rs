@@ -13,63 +13,14 @@ use crate::cli::{ConfigInitArgs, ConfigShowArgs, Format};
 use crate::exit::{self, CliError};
 use crate::out::outln;
 use authdoctor_core::profile::{self, ConfigFile, Layers, SecretRef};
-use std::path::{Path, PathBuf};
+use authdoctor_tokens::layers::{LayersError, user_file_path};
+use std::path::Path;
 
-/// The project file: `authdoctor.toml` here or in the nearest parent directory.
-pub fn find_project_file(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|d| d.join("authdoctor.toml"))
-        .find(|p| p.is_file())
-}
-
-/// `$XDG_CONFIG_HOME/authdoctor/config.toml`, else `~/.config/authdoctor/config.toml`, when it
-/// exists.
-pub fn user_file() -> Option<PathBuf> {
-    user_file_path().filter(|p| p.is_file())
-}
-
-/// Where the user file is (or would be).
-fn user_file_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("authdoctor").join("config.toml"))
-}
-
-fn load(path: &Path) -> Result<(String, ConfigFile), CliError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Io(format!("cannot read {shown}: {e}")))?;
-    let parsed = profile::parse(&text, &shown).map_err(|e| CliError::Usage(e.to_string()))?;
-    Ok((shown, parsed))
-}
-
-/// Gather every layer from the machine.
+/// Every layer from the machine (`project`: `--config FILE`), read by the library.
 pub fn layers(project: Option<&str>) -> Result<Layers, CliError> {
-    let project = match project {
-        Some(p) => Some(load(Path::new(p))?),
-        None => match std::env::current_dir()
-            .ok()
-            .and_then(|d| find_project_file(&d))
-        {
-            Some(p) => Some(load(&p)?),
-            None => None,
-        },
-    };
-    let user = match user_file() {
-        Some(p) => Some(load(&p)?),
-        None => None,
-    };
-    let env = std::env::vars()
-        .filter(|(k, _)| k.starts_with("AUTHDOCTOR_"))
-        .collect();
-    Ok(Layers {
-        project,
-        user,
-        env,
-        flags: Vec::new(),
+    authdoctor_tokens::layers::load_layers(project.map(Path::new)).map_err(|e| match e {
+        LayersError::Read { .. } => CliError::Io(e.to_string()),
+        LayersError::Parse(_) => CliError::Usage(e.to_string()),
     })
 }
 

@@ -460,37 +460,6 @@ mod tests {
     use crate::idp::ResourceMetadata;
 
     #[test]
-    fn rfc8414_inserts_before_the_path() {
-        assert_eq!(
-            metadata_urls("https://as.example.com"),
-            [
-                "https://as.example.com/.well-known/oauth-authorization-server",
-                "https://as.example.com/.well-known/openid-configuration"
-            ]
-        );
-        assert_eq!(
-            metadata_urls("https://as.example.com/issuer1/"),
-            [
-                "https://as.example.com/.well-known/oauth-authorization-server/issuer1",
-                "https://as.example.com/.well-known/openid-configuration/issuer1",
-                "https://as.example.com/issuer1/.well-known/openid-configuration"
-            ]
-        );
-        assert_eq!(
-            issuer_for_metadata_url(
-                "https://as.example.com/.well-known/oauth-authorization-server/issuer1"
-            )
-            .as_deref(),
-            Some("https://as.example.com/issuer1")
-        );
-        assert_eq!(
-            issuer_for_metadata_url("https://as.example.com/t/.well-known/openid-configuration")
-                .as_deref(),
-            Some("https://as.example.com/t")
-        );
-    }
-
-    #[test]
     fn resource_differences_are_named() {
         let r = "http://127.0.0.1:8080/mcp";
         assert_eq!(resource_difference("http://127.0.0.1:8080/mcp", r), None);

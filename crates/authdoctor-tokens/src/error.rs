@@ -90,4 +90,32 @@ impl TokenError {
             _ => None,
         }
     }
+    /// The diagnosis of a refused token request, as the same report as any other 401 (built
+    /// from the recorded exchange, judged at `now`); None without a recorded exchange.
+    pub fn diagnosis(&self, now: i64) -> Option<authdoctor_core::report::Report> {
+        let r = self.recorded()?;
+        let ev = authdoctor_core::evidence::Evidence::new(
+            r.request.clone(),
+            vec![r.exchange.clone()],
+            None,
+            None,
+            now,
+        );
+        let findings = authdoctor_core::causes::diagnose(&ev);
+        Some(authdoctor_core::report::Report::new(&ev, findings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_recorded_exchange_no_diagnosis() {
+        let e = TokenError::Transport {
+            url: "https://idp.example/token".into(),
+            reason: "connection refused".into(),
+        };
+        assert!(e.diagnosis(0).is_none());
+    }
 }

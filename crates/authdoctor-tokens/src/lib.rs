@@ -10,8 +10,10 @@
 //! refresh per token lifetime across all of them ([`fleet`]); renewal ahead of expiry judged by the issuer's clock, single-flight in and across
 //! processes ([`source::TokenSource`]); a token-injecting reqwest wrapper that retries once on a
 //! 401 ([`client::AuthClient`]), also as a `reqwest-middleware` `Middleware` with the cargo
-//! feature `middleware` (`middleware::TokenMiddleware`); and the token-injecting reverse proxy
-//! ([`proxy`]).
+//! feature `middleware` (`middleware::TokenMiddleware`); the token-injecting reverse proxy
+//! ([`proxy`]); how a profile's credentials stand, as the typed watch document and the redacted
+//! token view ([`status`]); a profile's effective values and its secrets' availability
+//! ([`inspect`]); and adding a profile to a config file in place ([`edit`]).
 //!
 //! Cargo features (all off by default): `middleware` (above); `keyring` (token sets in the OS
 //! keyring's Secret Service, falling back to the 0600 file cache where there is none; see
@@ -21,14 +23,17 @@ pub mod cache;
 pub mod client;
 pub mod config;
 pub mod dpop;
+pub mod edit;
 pub mod error;
 pub mod fleet;
 pub mod grant;
+pub mod inspect;
 pub mod layers;
 #[cfg(feature = "middleware")]
 pub mod middleware;
 pub mod proxy;
 pub mod source;
+pub mod status;
 pub mod token;
 
 pub use cache::FileCache;

@@ -6,6 +6,7 @@
 //! is the safety net that removes any known secret from finished output text before it leaves
 //! the process.
 
+pub mod har;
 pub mod shape;
 pub mod text;
 

@@ -12,7 +12,12 @@
 use crate::cli::{ConfigInitArgs, ConfigShowArgs, Format};
 use crate::exit::{self, CliError};
 use crate::out::outln;
-use authdoctor_core::profile::{self, ConfigFile, Layers, SecretRef};
+use authdoctor_core::profile::{self, Layers, SecretRef};
+use authdoctor_tokens::edit::{
+    EditError, NewProfile, add_profile, check_existing, check_url, valid_env_name,
+    valid_profile_name, write_atomic,
+};
+use authdoctor_tokens::inspect;
 use authdoctor_tokens::layers::{LayersError, user_file_path};
 use std::path::Path;
 
@@ -26,36 +31,7 @@ pub fn layers(project: Option<&str>) -> Result<Layers, CliError> {
 
 /// Is a referenced secret available? Says how, never what.
 fn availability(r: &SecretRef) -> String {
-    match r {
-        SecretRef::Env { env } => match std::env::var(env) {
-            Ok(v) if v.trim().is_empty() => format!("{env} is set but empty"),
-            Ok(v) if v != v.trim() => format!("{env} is set (with surrounding whitespace!)"),
-            Ok(_) => format!("{env} is set"),
-            Err(_) => format!("{env} is NOT set"),
-        },
-        SecretRef::File { file } => {
-            // The same `~` expansion as the resolver's, so this says what a read would find.
-            let path = authdoctor_tokens::config::expand_home(file);
-            match std::fs::metadata(&path) {
-                Ok(m) => {
-                    use std::os::unix::fs::PermissionsExt;
-                    let mode = m.permissions().mode() & 0o777;
-                    if mode & 0o077 != 0 {
-                        format!("file exists, mode {mode:o}: readable by others (chmod 600)")
-                    } else {
-                        format!("file exists, mode {mode:o}")
-                    }
-                }
-                Err(e) => format!("file not readable: {e}"),
-            }
-        }
-        // What the one resolver would do (it says why when this build cannot read it).
-        SecretRef::Keyring { .. } => match authdoctor_tokens::config::resolve_secret(r) {
-            Ok(_) => "found in the keyring".into(),
-            Err(e) => e.to_string(),
-        },
-        SecretRef::Literal(_) => "literal value (avoid in project files)".into(),
-    }
+    inspect::availability(r).to_string()
 }
 
 pub fn show(args: ConfigShowArgs) -> Result<i32, CliError> {
@@ -63,23 +39,7 @@ pub fn show(args: ConfigShowArgs) -> Result<i32, CliError> {
     let eff = profile::resolve(&layers, args.profile.as_deref(), args.host.as_deref())
         .map_err(|e| CliError::Usage(e.to_string()))?;
     if args.output.format == Format::Json {
-        let values: Vec<serde_json::Value> = eff
-            .values
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "field": r.field, "value": r.shown, "source": r.source.to_string(),
-                    "overridden": r.overridden.iter().map(|(s, v)| serde_json::json!({"source": s.to_string(), "value": v})).collect::<Vec<_>>(),
-                    "secret_available": r.secret.as_ref().map(availability),
-                })
-            })
-            .collect();
-        let v = serde_json::json!({
-            "version": 1,
-            "profile": eff.name, "chosen_by": eff.chosen_by,
-            "files": {"project": layers.project.as_ref().map(|p| &p.0), "user": layers.user.as_ref().map(|p| &p.0)},
-            "values": values, "warnings": eff.warnings,
-        });
+        let v = inspect::effective_document(&layers, &eff);
         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return Ok(exit::OK);
     }
@@ -125,87 +85,16 @@ pub fn show(args: ConfigShowArgs) -> Result<i32, CliError> {
     Ok(exit::OK)
 }
 
-/// A profile name that needs no quoting surprises on the command line or in TOML.
-fn valid_profile_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 64
-        && n.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-}
-
-/// An environment variable's name (so a secret pasted where its name belongs is refused).
-fn valid_env_name(n: &str) -> bool {
-    let mut b = n.bytes();
-    b.next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
-        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
-        && n.len() <= 128
-}
-
-/// An absolute http(s) URL; plain http only for loopback unless `allow_http`.
-fn check_url(flag: &str, v: &str, allow_http: bool) -> Result<url::Url, CliError> {
-    let u = url::Url::parse(v).map_err(|e| CliError::Usage(format!("{flag} {v}: {e}")))?;
-    match u.scheme() {
-        "https" => {}
-        "http" if allow_http => {}
-        "http" => {
-            let loopback = match u.host() {
-                Some(url::Host::Ipv4(a)) => a.is_loopback(),
-                Some(url::Host::Ipv6(a)) => a.is_loopback(),
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                None => false,
-            };
-            if !loopback {
-                return Err(CliError::Usage(format!(
-                    "{flag} {v}: plain http to a host other than loopback (use https, or --allow-http-issuer)"
-                )));
-            }
-        }
-        s => {
-            return Err(CliError::Usage(format!(
-                "{flag} {v}: scheme {s} is not http(s)"
-            )));
-        }
+fn edit_error(e: EditError) -> CliError {
+    match e {
+        EditError::Write { .. }
+        | EditError::WouldBeInvalid(_)
+        | EditError::DidNotReadBack { .. } => CliError::Io(e.to_string()),
+        _ => CliError::Usage(e.to_string()),
     }
-    if !u.username().is_empty() || u.password().is_some() {
-        return Err(CliError::Usage(format!(
-            "{flag}: a URL with credentials in it is not written to a config file"
-        )));
-    }
-    Ok(u)
-}
-
-/// Write `text` to `path` atomically (a sibling temporary file, then rename) with `mode`.
-fn write_atomic(path: &Path, text: &str, mode: u32) -> Result<(), CliError> {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let shown = path.display();
-    let res = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
-        // The umask may have cleared bits the existing file had; set exactly `mode`.
-        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    res.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        CliError::Io(format!("cannot write {shown}: {e}"))
-    })
 }
 
 pub fn init(a: ConfigInitArgs) -> Result<i32, CliError> {
-    use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, value};
     if !valid_profile_name(&a.profile) {
         return Err(CliError::Usage(format!(
             "--profile {:?}: use letters, digits, '_', '-' and '.'",
@@ -232,7 +121,7 @@ pub fn init(a: ConfigInitArgs) -> Result<i32, CliError> {
         }
         (None, None) => None,
     };
-    check_url("--issuer", &a.issuer, a.allow_http_issuer)?;
+    check_url("--issuer", &a.issuer, a.allow_http_issuer).map_err(edit_error)?;
     if let Some(r) = &a.resource {
         url::Url::parse(r).map_err(|e| CliError::Usage(format!("--resource {r}: {e}")))?;
     }
@@ -263,16 +152,8 @@ pub fn init(a: ConfigInitArgs) -> Result<i32, CliError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(CliError::Io(format!("cannot read {shown}: {e}"))),
     };
-    let parsed = match &existing {
-        Some(t) => profile::parse(t, &shown).map_err(|e| CliError::Usage(e.to_string()))?,
-        None => ConfigFile::default(),
-    };
-    if parsed.profiles.contains_key(&a.profile) && !a.force {
-        return Err(CliError::Usage(format!(
-            "profile {} already exists in {shown}: pass --force to replace it",
-            a.profile
-        )));
-    }
+    let parsed =
+        check_existing(existing.as_deref(), &shown, &a.profile, a.force).map_err(edit_error)?;
 
     // Discovery: the issuer must answer, and name itself as we will write it.
     let rt = super::runtime()?;
@@ -301,62 +182,15 @@ pub fn init(a: ConfigInitArgs) -> Result<i32, CliError> {
         None => a.issuer.clone(),
     };
 
-    // The profile table.
-    let mut t = Table::new();
-    t["issuer"] = value(issuer.as_str());
-    if let Some(id) = &a.client_id {
-        t["client_id"] = value(id.as_str());
-    }
-    if let Some(r) = &secret_ref {
-        let mut it = InlineTable::new();
-        match r {
-            SecretRef::Env { env } => it.insert("env", env.as_str().into()),
-            SecretRef::File { file } => it.insert("file", file.as_str().into()),
-            _ => unreachable!("only env and file references are built"),
-        };
-        t["client_secret"] = value(it);
-    }
-    if let Some(r) = &a.resource {
-        t["resource"] = value(r.as_str());
-    }
-    if !scopes.is_empty() {
-        t["scopes"] = value(Array::from_iter(scopes.iter().map(String::as_str)));
-    }
-
-    let mut doc: DocumentMut = match &existing {
-        Some(text) => text.parse().map_err(|e: toml_edit::TomlError| {
-            CliError::Usage(format!(
-                "{shown}: {}",
-                e.to_string().lines().next().unwrap_or("invalid TOML")
-            ))
-        })?,
-        None => DocumentMut::new(),
+    let new = NewProfile {
+        issuer,
+        client_id: a.client_id.clone(),
+        client_secret: secret_ref.clone(),
+        resource: a.resource.clone(),
+        scopes,
     };
-    let set_default = parsed.default_profile.is_none();
-    if set_default {
-        doc["default_profile"] = value(a.profile.as_str());
-    }
-    if doc.get("profiles").is_none() {
-        let mut p = Table::new();
-        p.set_implicit(true);
-        doc["profiles"] = Item::Table(p);
-    }
-    let Some(profiles) = doc["profiles"].as_table_mut() else {
-        return Err(CliError::Usage(format!(
-            "{shown}: `profiles` is not a table of [profiles.NAME] sections; add the profile by hand"
-        )));
-    };
-    let replaced = profiles.contains_key(&a.profile);
-    profiles.insert(&a.profile, Item::Table(t.clone()));
-    let text = doc.to_string();
-    // What is written must read back as a valid config, with the profile as built.
-    let check = profile::parse(&text, &shown)
-        .map_err(|e| CliError::Io(format!("refusing to write an invalid config ({e})")))?;
-    if !check.profiles.contains_key(&a.profile) {
-        return Err(CliError::Io(format!(
-            "refusing to write {shown}: the profile did not read back"
-        )));
-    }
+    let edited =
+        add_profile(existing.as_deref(), &parsed, &shown, &a.profile, &new).map_err(edit_error)?;
 
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
@@ -378,25 +212,20 @@ pub fn init(a: ConfigInitArgs) -> Result<i32, CliError> {
     } else {
         0o600
     };
-    write_atomic(&path, &text, mode)?;
+    write_atomic(&path, &edited.text, mode).map_err(edit_error)?;
 
     // Say what was written (the profile as TOML) and what to run next.
-    let mut shown_doc = DocumentMut::new();
-    let mut p = Table::new();
-    p.set_implicit(true);
-    p.insert(&a.profile, Item::Table(t));
-    shown_doc["profiles"] = Item::Table(p);
     outln!(
         "{} profile {} in the {kind} {shown}{}:\n",
-        if replaced { "replaced" } else { "wrote" },
+        if edited.replaced { "replaced" } else { "wrote" },
         a.profile,
-        if set_default {
+        if edited.set_default {
             format!(" (and default_profile = {:?})", a.profile)
         } else {
             String::new()
         }
     );
-    outln!("{}", shown_doc.to_string().trim_end());
+    outln!("{}", edited.profile_toml.trim_end());
     outln!();
     match &secret_ref {
         Some(SecretRef::Env { env }) if std::env::var_os(env).is_none() => {

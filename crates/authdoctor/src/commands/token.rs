@@ -7,13 +7,13 @@
 use crate::cli::{Format, OutputArgs};
 use crate::exit::{self, CliError};
 use crate::out::outln;
-use authdoctor_core::evidence::Evidence;
 use authdoctor_core::report::{Report, human, json};
 use authdoctor_core::secret::redact;
 use authdoctor_core::time::{format_unix, human_duration, now_unix};
-use authdoctor_tokens::fleet::{Lookup, RedisCache};
+use authdoctor_tokens::fleet::RedisCache;
 use authdoctor_tokens::grant::{self, Recorder};
-use authdoctor_tokens::{FileCache, TokenConfig, TokenError, TokenSet, TokenSource};
+use authdoctor_tokens::status;
+use authdoctor_tokens::{FileCache, TokenConfig, TokenError, TokenSource};
 use clap::{Args, Subcommand, ValueEnum};
 
 /// Which profile, and how its client authenticates.
@@ -126,16 +126,13 @@ pub(crate) fn fleet_from(
     table: Option<&authdoctor_core::profile::CacheTable>,
     announce: bool,
 ) -> Result<Option<RedisCache>, CliError> {
-    let Some(t) = table else { return Ok(None) };
-    let Some(mut b) = RedisCache::from_table(t).map_err(|e| CliError::Usage(e.to_string()))? else {
-        return Ok(None);
+    let on_degraded: Option<status::DegradedHook> = match announce {
+        true => Some(Box::new(|line| {
+            crate::out::errln!("authdoctor: warning: {line}")
+        })),
+        false => None,
     };
-    if announce {
-        b = b.on_degraded(|line| crate::out::errln!("authdoctor: warning: {line}"));
-    }
-    b.build()
-        .map(Some)
-        .map_err(|e| CliError::Usage(e.to_string()))
+    status::fleet_from_table(table, on_degraded).map_err(|e| CliError::Usage(e.to_string()))
 }
 
 /// The `store:` line of the shared cache, from [`RedisCache::describe_key`].
@@ -187,16 +184,7 @@ pub(crate) fn source(cfg: TokenConfig) -> Result<TokenSource, CliError> {
 
 /// The diagnosis of a refused token request, as a report (None without a recorded exchange).
 pub(crate) fn endpoint_report(e: &TokenError) -> Option<Report> {
-    let r = e.recorded()?;
-    let ev = Evidence::new(
-        r.request.clone(),
-        vec![r.exchange.clone()],
-        None,
-        None,
-        now_unix(),
-    );
-    let findings = authdoctor_core::causes::diagnose(&ev);
-    Some(Report::new(&ev, findings))
+    e.diagnosis(now_unix())
 }
 
 /// Report a token error: the token endpoint's diagnosis when it refused, else one error line.
@@ -317,30 +305,6 @@ fn get(a: TokenGetArgs) -> Result<i32, CliError> {
     Ok(exit::OK)
 }
 
-/// The redacted view of a token set (shared with `watch`).
-pub(crate) fn describe(t: &TokenSet) -> serde_json::Value {
-    let now = now_unix();
-    let claims = match authdoctor_core::token::jwt::analyse(&t.access_token) {
-        Some(authdoctor_core::token::jwt::JwtAnalysis::Jws(j)) => {
-            serde_json::json!({"header": j.header, "claims": j.claims})
-        }
-        _ => serde_json::Value::Null,
-    };
-    serde_json::json!({
-        "access_token": redact(&t.access_token),
-        "token_type": t.token_type,
-        "jwt": claims,
-        "issued_at": t.issued_at,
-        "expires_at": t.expires_at,
-        "lifetime_seconds": t.lifetime(),
-        "remaining_seconds": t.remaining(now),
-        "server_offset_seconds": t.server_offset,
-        "refresh_token": t.refresh_token.as_deref().map(redact),
-        "refresh_expires_at": t.refresh_expires_at,
-        "scope": t.scope,
-    })
-}
-
 /// `token show` for a `token_file` profile: the file's token, redacted, and where it is.
 fn show_file(a: &TokenShowArgs, cfg: TokenConfig) -> Result<i32, CliError> {
     let path = cfg.token_file.clone().unwrap_or_default();
@@ -353,16 +317,8 @@ fn show_file(a: &TokenShowArgs, cfg: TokenConfig) -> Result<i32, CliError> {
             return Ok(exit::AUTH_FAILURE);
         }
     };
-    let mtime = std::fs::metadata(&path)
-        .ok()
-        .and_then(|m| m.modified().ok())
-        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs() as i64);
-    let mut v = describe(&t);
-    v["profile"] = name.clone().into();
-    v["store"] = "token_file".into();
-    v["store_location"] = path.display().to_string().into();
-    v["file_modified_at"] = mtime.into();
+    let v = status::file_view(&t, &name, &path, now_unix());
+    let mtime = v["file_modified_at"].as_i64();
     if a.output.format == Format::Json {
         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return Ok(exit::OK);
@@ -409,18 +365,14 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
     // With a shared cache: its record's state, and the token from it when none is local.
     let table = CACHE_TABLE.get().cloned().flatten();
     let (shared, from_shared) = match fleet_from(table.as_ref(), false)? {
-        Some(f) => super::runtime()?.block_on(async {
-            let key = cfg.cache_key();
-            let d = f.describe_key(&key).await;
-            let t = match (&local, d["state"].as_str()) {
-                (None, Some("ok")) => match f.load(&key).await {
-                    Lookup::Found(t) => Some(t),
-                    _ => None,
-                },
-                _ => None,
-            };
+        Some(f) => {
+            let (d, t) = super::runtime()?.block_on(status::shared_record(
+                &f,
+                &cfg.cache_key(),
+                local.is_none(),
+            ));
             (Some(d), t)
-        }),
+        }
         None => (None, None),
     };
     let Some(t) = local.or(from_shared) else {
@@ -432,19 +384,7 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
         return Ok(exit::AUTH_FAILURE);
     };
     let stale = t.key != cfg.cache_key();
-    let mut v = describe(&t);
-    if let Some(d) = &shared {
-        v["shared_cache"] = d.clone();
-    }
-    v["profile"] = cfg.profile.clone().into();
-    // "store":"file"|"keyring", and why not the keyring when it is not used.
-    if let serde_json::Value::Object(store) = cache.store_json() {
-        for (k, val) in store {
-            v[k] = val;
-        }
-    }
-    v["store_location"] = cache.location(&cfg.profile).into();
-    v["matches_profile"] = (!stale).into();
+    let v = status::cached_view(&t, &cfg, &cache, shared.as_ref(), now_unix());
     if a.output.format == Format::Json {
         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return Ok(exit::OK);

@@ -14,12 +14,10 @@
 use crate::cli::ColorChoice;
 use crate::exit::{self, CliError};
 use crate::out::outln;
-use authdoctor_core::report::documents::{
-    CredentialKind, DOCUMENT_VERSION, SharedCacheHealth, SharedCacheState, WatchDocument,
-    WatchItem, WatchProfile, WatchStatus,
-};
+use authdoctor_core::report::documents::{CredentialKind, WatchProfile};
 use authdoctor_core::time::{human_duration, now_unix};
-use authdoctor_tokens::{FileCache, TokenSet};
+use authdoctor_tokens::FileCache;
+use authdoctor_tokens::status;
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -102,19 +100,6 @@ pub fn prometheus(profiles: &[WatchProfile]) -> String {
     out
 }
 
-fn jwt_exp(s: &str) -> Option<i64> {
-    match authdoctor_core::token::jwt::analyse(s)? {
-        authdoctor_core::token::jwt::JwtAnalysis::Jws(j) => j.time_claim("exp"),
-        _ => None,
-    }
-}
-
-fn cert_not_after(path: &str) -> Option<i64> {
-    let mut spec = authdoctor_core::model::RequestSpec::default();
-    spec.transport.cert = Some(path.to_string());
-    authdoctor_net::probes::read_client_cert(&spec)?.not_after
-}
-
 pub fn run(a: WatchArgs) -> Result<i32, CliError> {
     let layers = super::config::layers(a.config.as_deref())?;
     let cache =
@@ -124,158 +109,28 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
         authdoctor_core::profile::cache_table(&layers).as_ref(),
         false,
     )?;
-    let rt = match &fleet {
-        Some(_) => Some(super::runtime()?),
-        None => None,
+    let opts = status::WatchOptions {
+        profile: a.profile.clone(),
+        warn: a.warn,
+        client_cert: std::env::var("AUTHDOCTOR_CLIENT_CERT").ok(),
     };
-    let mut names: Vec<String> = match &a.profile {
-        Some(p) => vec![p.clone()],
-        None => {
-            let mut v: Vec<String> = [layers.user.as_ref(), layers.project.as_ref()]
-                .into_iter()
-                .flatten()
-                .flat_map(|(_, f)| f.profiles.keys().cloned())
-                .chain(cache.profiles())
-                .collect();
-            v.sort();
-            v.dedup();
-            v
-        }
+    let doc = super::runtime()?.block_on(status::watch(
+        &layers,
+        &cache,
+        fleet.as_ref(),
+        &opts,
+        now_unix(),
+    ));
+    let code = match status::verdict(&doc.profiles) {
+        status::Verdict::Fine => exit::OK,
+        status::Verdict::Expiring => exit::EXPIRING,
+        status::Verdict::Expired => exit::AUTH_FAILURE,
     };
-    names.retain(|n| !n.is_empty());
-    let now = now_unix();
-    let mut code = exit::OK;
-    let mut profiles = Vec::new();
-    for name in &names {
-        // A token_file profile: its file is the token (rotated by another program), so only an
-        // expired one is a problem, and there is no client secret to watch.
-        let token_file = authdoctor_core::profile::resolve(&layers, Some(name), None)
-            .ok()
-            .and_then(|e| e.str("token_file").map(str::to_string));
-        if let Some(path) = token_file {
-            let full = authdoctor_tokens::config::expand_home(&path);
-            let expired = |why: String| {
-                WatchItem::without_expiry(
-                    CredentialKind::AccessToken,
-                    WatchStatus::Expired,
-                    Some(why),
-                )
-            };
-            let status_item = match std::fs::read_to_string(&full) {
-                Ok(text) if !text.trim().is_empty() => WatchItem::judge(
-                    CredentialKind::AccessToken,
-                    jwt_exp(text.trim()),
-                    now,
-                    0,
-                    false,
-                ),
-                Ok(_) => expired("the token file is empty".into()),
-                Err(e) => expired(format!("the token file cannot be read: {}", e.kind())),
-            };
-            if status_item.status == WatchStatus::Expired {
-                code = exit::AUTH_FAILURE;
-            }
-            profiles.push(WatchProfile {
-                items: vec![status_item],
-                profile: name.clone(),
-                server_offset: None,
-                shared_cache: None,
-                token_file: Some(path),
-            });
-            continue;
-        }
-        let t: Option<TokenSet> = cache.load(name).ok().flatten();
-        let mut items = Vec::new();
-        match &t {
-            Some(t) => {
-                let server_now = t.server_now(now);
-                items.push(WatchItem::judge(
-                    CredentialKind::AccessToken,
-                    t.expires_at,
-                    server_now,
-                    a.warn,
-                    true,
-                ));
-                if let Some(rt) = &t.refresh_token {
-                    let exp = t.refresh_expires_at.or_else(|| jwt_exp(rt));
-                    items.push(WatchItem::judge(
-                        CredentialKind::RefreshToken,
-                        exp,
-                        server_now,
-                        a.warn,
-                        false,
-                    ));
-                }
-            }
-            None => items.push(WatchItem::without_expiry(
-                CredentialKind::AccessToken,
-                WatchStatus::NoneCached,
-                None,
-            )),
-        }
-        items.push(WatchItem::judge(
-            CredentialKind::ClientSecret,
-            None,
-            now,
-            a.warn,
-            false,
-        ));
-        if let Ok(path) = std::env::var("AUTHDOCTOR_CLIENT_CERT") {
-            items.push(WatchItem::judge(
-                CredentialKind::ClientCertificate,
-                cert_not_after(&path),
-                now,
-                a.warn,
-                false,
-            ));
-        }
-        for i in &items {
-            match i.status {
-                WatchStatus::Expired => code = exit::AUTH_FAILURE,
-                WatchStatus::Expiring if code == exit::OK => code = exit::EXPIRING,
-                _ => {}
-            }
-        }
-        // The record's key: from the profile (no secret needed), else the cached set's.
-        let shared = match (&fleet, &rt) {
-            (Some(f), Some(rt)) => authdoctor_core::profile::resolve(&layers, Some(name), None)
-                .ok()
-                .and_then(|e| authdoctor_tokens::TokenConfig::from_profile(&e, None, None).ok())
-                .map(|c| c.cache_key())
-                .or_else(|| t.as_ref().map(|t| t.key.clone()))
-                .map(|k| rt.block_on(f.describe_key(&k))),
-            _ => None,
-        };
-        profiles.push(WatchProfile {
-            items,
-            profile: name.clone(),
-            server_offset: t.as_ref().and_then(|t| t.server_offset),
-            shared_cache: shared,
-            token_file: None,
-        });
-    }
     if a.format == WatchFormat::Prometheus {
-        crate::out::write_generated(&prometheus(&profiles));
+        crate::out::write_generated(&prometheus(&doc.profiles));
         return Ok(code);
     }
     if a.format == WatchFormat::Json {
-        let doc = WatchDocument {
-            checked_at: now,
-            keyring_unavailable: cache.keyring_unavailable().map(str::to_string),
-            profiles,
-            shared_cache: fleet.as_ref().map(|f| SharedCacheState {
-                kind: "redis".into(),
-                reason: f.problem(),
-                state: if f.problem().is_some() {
-                    SharedCacheHealth::Unreachable
-                } else {
-                    SharedCacheHealth::Ok
-                },
-                url: f.url().to_string(),
-            }),
-            store: cache.store_kind().to_string(),
-            version: DOCUMENT_VERSION,
-        };
         outln!("{}", serde_json::to_string(&doc).unwrap_or_default());
     } else {
         match &fleet {
@@ -291,10 +146,10 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
             }
             None => outln!("store: {}", cache.store_note()),
         }
-        if profiles.is_empty() {
+        if doc.profiles.is_empty() {
             outln!("no profiles configured and no cached tokens");
         }
-        for p in &profiles {
+        for p in &doc.profiles {
             match &p.token_file {
                 Some(f) => outln!("{} (token_file {f})", p.profile),
                 None => outln!("{}", p.profile),

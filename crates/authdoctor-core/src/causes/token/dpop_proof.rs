@@ -214,7 +214,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 p.nonce.as_deref().unwrap_or("(none)"),
                 p.jkt.as_deref().unwrap_or("(none)"),
             ),
-            json!({ "header": p.header, "claims": p.claims }),
+            {
+                // The proof's claims as shown: a malformed `htu` may carry a query, and a query
+                // may carry a credential.
+                let mut claims = p.claims.clone();
+                if let Some(h) = claims.get("htu").and_then(|v| v.as_str()) {
+                    claims["htu"] = crate::secret::redact_url(h).into();
+                }
+                json!({ "header": p.header, "claims": claims })
+            },
         );
     }
     let mut fix = Fix::new(
@@ -395,6 +403,32 @@ mod tests {
         let f = super::check(&ev).unwrap();
         let all: String = f.evidence.iter().map(|e| e.text.clone()).collect();
         assert!(all.contains("htu") && all.contains("cnf.jkt"), "{all}");
+    }
+
+    #[test]
+    fn a_credential_in_a_malformed_htu_is_not_shown() {
+        let k = ProofKey::generate_es256().unwrap();
+        let t = jwt_with_jkt(&k.thumbprint());
+        // Hand-made: proof() itself drops a query, a careless client may not.
+        use base64::Engine;
+        let e = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let proof = format!(
+            "{}.{}.c2ln",
+            e(serde_json::json!({"typ":"dpop+jwt","alg":"ES256","jwk":k.public_jwk()})),
+            e(
+                serde_json::json!({"htm":"GET","htu":"https://api.example.com/x?access_token=SECRETSECRETSECRET","iat":NOW,"jti":"j"})
+            )
+        );
+        let ev = evidence(
+            &[("Authorization", &format!("DPoP {t}")), ("DPoP", &proof)],
+            401,
+            &[("WWW-Authenticate", "DPoP error=\"invalid_dpop_proof\"")],
+        );
+        let f = super::check(&ev).unwrap();
+        let shown = serde_json::to_string(&f).unwrap();
+        assert!(!shown.contains("SECRETSECRETSECRET"), "{shown}");
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! `send` against recording servers on 127.0.0.1: redirects and credential dropping, body cap,
 //! duplicate headers, and how failures map to `NetError`.
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use authdoctor_core::model::{BODY_CAP, Header, HeaderList, RequestSpec};
 use authdoctor_net::send::{NetError, SendOptions, send};
-use common::{resp, serve};
+use support::{resp, serve};
 
 fn get(url: &str) -> RequestSpec {
     RequestSpec {

@@ -2,7 +2,7 @@
 //! handshake (chain, CertificateRequest, acceptable CAs, alerts), verification errors, and
 //! credentials on an https→http redirect.
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +11,10 @@ use authdoctor_core::model::{Header, HeaderList, RequestSpec, TransportOptions};
 use authdoctor_net::send::{NetError, SendOptions};
 use authdoctor_net::send::{send_and_inspect, send_with_tls};
 use authdoctor_net::tls::inspect;
-use common::{pki, resp, serve, serve_tls};
+use support::{pki, resp, serve, serve_tls};
 use url::Url;
 
-fn ok_handler() -> common::Handler {
+fn ok_handler() -> support::Handler {
     Arc::new(|_, _| resp(401, &[("www-authenticate", "Bearer")], "no"))
 }
 

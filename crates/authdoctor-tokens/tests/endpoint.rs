@@ -122,7 +122,7 @@ fn config(url: &str, id: &str, secret: &str) -> TokenConfig {
 }
 
 fn tmpdir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("adt4-ep-{name}-{}", std::process::id()));
+    let d = std::env::temp_dir().join(format!("adt-endpoint-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
 }

@@ -16,7 +16,7 @@ fn bin() -> PathBuf {
 }
 
 fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("adt15-{name}-{}", std::process::id()));
+    let d = std::env::temp_dir().join(format!("adt-everyday-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -557,7 +557,7 @@ fn watch_prometheus_passes_promtool() {
         dir.join("config/authdoctor/config.toml"),
         format!(
             "[profiles.metrics]\nissuer = \"{issuer}\"\nclient_id = \"{CLIENT}\"\n\
-             client_secret = {{ env = \"ADT15_SECRET\" }}\nresource = \"{SHORT}\"\nscopes = [\"read\"]\n"
+             client_secret = {{ env = \"ADT_EVERYDAY_SECRET\" }}\nresource = \"{SHORT}\"\nscopes = [\"read\"]\n"
         ),
     )
     .unwrap();
@@ -568,7 +568,7 @@ fn watch_prometheus_passes_promtool() {
             .current_dir(&dir)
             .env("XDG_CONFIG_HOME", dir.join("config"))
             .env("AUTHDOCTOR_CACHE_DIR", dir.join("cache"))
-            .env("ADT15_SECRET", SECRET)
+            .env("ADT_EVERYDAY_SECRET", SECRET)
             .env("AUTHDOCTOR_CLIENT_CERT", format!("{certs}/client.crt"))
             .env("NO_COLOR", "1")
             .env_remove("AUTHDOCTOR_PROFILE")

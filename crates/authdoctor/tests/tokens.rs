@@ -97,7 +97,7 @@ struct Env {
 
 impl Env {
     fn new(name: &str, secret: &str) -> Env {
-        let dir = std::env::temp_dir().join(format!("adt4-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("adt-tokens-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("config/authdoctor")).unwrap();
         let issuer = oidc();
@@ -108,7 +108,7 @@ impl Env {
 [profiles.short]
 issuer = "{issuer}"
 client_id = "{CLIENT}"
-client_secret = {{ env = "ADT4_SECRET" }}
+client_secret = {{ env = "ADT_TOKENS_SECRET" }}
 resource = "{SHORT}"
 scopes = ["read"]
 token_env = "API_TOKEN"
@@ -132,7 +132,7 @@ token_env = "API_TOKEN"
             .env("XDG_CONFIG_HOME", self.dir.join("config"))
             .env("AUTHDOCTOR_CACHE_DIR", self.cache_dir())
             .env(
-                "ADT4_SECRET",
+                "ADT_TOKENS_SECRET",
                 std::fs::read_to_string(self.dir.join("secret")).unwrap(),
             )
             .env("NO_COLOR", "1")

@@ -297,7 +297,7 @@ pub async fn probe(
         let mut r = ProbeResult::new(
             ProbeKind::Skipped,
             format!(
-                "no request was sent again: {} is not idempotent (add --allow-replay to probe it)",
+                "no request was sent again: {} is not a safe method (add --allow-replay to probe it)",
                 spec.method
             ),
             "",

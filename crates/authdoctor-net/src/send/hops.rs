@@ -259,9 +259,10 @@ pub(crate) fn next_hop(
         301 | 302 if *method == Method::POST => (Method::GET, false),
         _ => (method.clone(), true),
     };
-    let safe = matches!(
-        next_method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    // The one rule of "safe to send again" (the body is held in memory here).
+    let safe = authdoctor_core::model::may_send_again(
+        next_method.as_str(),
+        authdoctor_core::model::BodyHeld::Buffered,
     );
     if !safe && !follow_redirects {
         return None;

@@ -112,18 +112,21 @@ pub(crate) fn refused(resp: &reqwest::Response) -> bool {
 pub(crate) async fn rejection(
     source: &TokenSource,
     method: &reqwest::Method,
+    sent: &reqwest::header::HeaderMap,
     resp: reqwest::Response,
 ) -> AuthClientError {
     let url = resp.url().to_string();
     let status = resp.status().as_u16();
-    let auth = source
-        .current()
-        .map(|t| t.authorization())
-        .unwrap_or_default();
+    // The request as it went (every header the caller and this client set, the DPoP proof
+    // included), so the diagnosis sees what the server saw; the probes sign their own proofs.
     let spec = RequestSpec {
         method: method.as_str().into(),
         url: url.clone(),
-        headers: vec![Header::new("Authorization", auth)],
+        headers: sent
+            .iter()
+            .map(|(n, v)| Header::new(n.as_str(), String::from_utf8_lossy(v.as_bytes())))
+            .collect(),
+        dpop_key: source.dpop_key().cloned(),
         ..Default::default()
     };
     let observed = authdoctor_net::gather::observed_exchange(&spec, resp).await;
@@ -197,6 +200,7 @@ impl AuthClient {
         let token = self.source.token().await?;
         let spare = spare_copy(&req);
         authorize_token(&mut req, &self.source, &token, None)?;
+        let mut sent = req.headers().clone();
         let mut resp = self.http.execute(req).await?;
         if resp.status() == reqwest::StatusCode::UNAUTHORIZED
             && let Some(mut again) = spare
@@ -208,10 +212,11 @@ impl AuthClient {
                 let renewed = self.source.renew_after_rejection(&token).await?;
                 authorize_token(&mut again, &self.source, &renewed, None)?;
             }
+            sent = again.headers().clone();
             resp = self.http.execute(again).await?;
         }
         if refused(&resp) {
-            return Err(rejection(&self.source, &method, resp).await);
+            return Err(rejection(&self.source, &method, &sent, resp).await);
         }
         Ok(resp)
     }

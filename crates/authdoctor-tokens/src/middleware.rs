@@ -71,6 +71,7 @@ impl Middleware for TokenMiddleware {
         let token = self.source.token().await.map_err(fail)?;
         let spare = spare_copy(&req);
         authorize_token(&mut req, &self.source, &token, None).map_err(fail)?;
+        let mut sent = req.headers().clone();
         let mut resp = next.clone().run(req, extensions).await?;
         if resp.status() == reqwest::StatusCode::UNAUTHORIZED
             && let Some(mut again) = spare
@@ -85,11 +86,12 @@ impl Middleware for TokenMiddleware {
                     .map_err(fail)?;
                 authorize_token(&mut again, &self.source, &renewed, None).map_err(fail)?;
             }
+            sent = again.headers().clone();
             resp = next.run(again, extensions).await?;
         }
         if refused(&resp) {
             return Err(Error::middleware(
-                rejection(&self.source, &method, resp).await,
+                rejection(&self.source, &method, &sent, resp).await,
             ));
         }
         Ok(resp)

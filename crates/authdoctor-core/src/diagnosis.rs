@@ -1,9 +1,11 @@
 //! Findings and their ranking: what a cause rule returns, and how a set of findings becomes the
 //! ordered diagnosis the report shows.
 //!
-//! Likelihood is data, not prose: each finding carries a 0–100 score set by its rule from the
-//! strength of its evidence, the likelihood band is derived from the score, and ranking is a
-//! stable sort by score (catalogue order breaks ties), so the order can always be explained.
+//! Likelihood is data, not prose: a rule says how strongly its own observation establishes its
+//! cause as a named [`Grade`] (never a number), the cause's consistency table
+//! (`causes::consistency`) moves it by named [`Weight`]s, and the 0–100 score and the likelihood
+//! band are derived from those two alone. Ranking is a stable sort by score (catalogue order,
+//! more specific causes first, breaks ties), so the order can always be explained.
 
 use crate::fix::Action;
 use serde::{Serialize, Serializer};
@@ -44,6 +46,71 @@ pub enum Effort {
     Easy,
     Medium,
     Hard,
+}
+
+/// How strongly a rule's own observation establishes its cause, before the cause's consistency
+/// table weighs what else was seen. The only place these become numbers is [`Grade::points`].
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Grade {
+    /// A hint worth listing; never a first guess on its own.
+    Faint,
+    /// The shape fits, but what was seen leans against it.
+    Doubtful,
+    /// Consistent with what was seen; nothing points at it in particular.
+    Possible,
+    /// One indirect sign points at it.
+    Plausible,
+    /// Several indirect signs agree, or the answer's shape is this cause's usual one.
+    Likely,
+    /// A direct sign, not confirmed by the server or a second source.
+    Probable,
+    /// A direct, specific sign that on its own usually means this cause: the server's words or
+    /// code naming it, or a defect in the request most servers refuse.
+    Clear,
+    /// Measured: the defect is observed in the request or the credential itself.
+    Certain,
+    /// Measured, and a second source agrees (the server's code, the issuer, another clock).
+    Confirmed,
+    /// A probe changed exactly this and the request then succeeded.
+    Proven,
+}
+
+impl Grade {
+    /// The score a finding of this grade starts from (the likelihood bands: 70+ high, 40–69
+    /// medium, below low).
+    pub const fn points(self) -> u8 {
+        match self {
+            Grade::Faint => 25,
+            Grade::Doubtful => 35,
+            Grade::Possible => 48,
+            Grade::Plausible => 62,
+            Grade::Likely => 72,
+            Grade::Probable => 80,
+            Grade::Clear => 86,
+            Grade::Certain => 90,
+            Grade::Confirmed => 93,
+            Grade::Proven => 96,
+        }
+    }
+
+    /// The grade in words (`authdoctor explain`, evidence texts).
+    pub fn name(self) -> &'static str {
+        match self {
+            Grade::Faint => "faint",
+            Grade::Doubtful => "doubtful",
+            Grade::Possible => "possible",
+            Grade::Plausible => "plausible",
+            Grade::Likely => "likely",
+            Grade::Probable => "probable",
+            Grade::Clear => "clear",
+            Grade::Certain => "certain",
+            Grade::Confirmed => "confirmed",
+            Grade::Proven => "proven",
+        }
+    }
 }
 
 /// How much one observation counts for or against a cause (see `causes::consistency`).
@@ -128,7 +195,11 @@ pub struct Finding {
     /// The observed fact, e.g. "The access token expired 3m12s ago by the server's clock".
     pub title: String,
     pub likelihood: Likelihood,
+    /// Derived: the grade's points moved by the consistency table's weights.
     pub score: u8,
+    /// What the rule's own observation is worth (see [`Grade`]).
+    #[serde(skip)]
+    pub grade: Grade,
     pub evidence: Vec<EvidenceItem>,
     /// Observations that contradict this cause, each with its weight.
     pub against: Vec<EvidenceItem>,
@@ -136,13 +207,14 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(id: &'static str, title: impl Into<String>, score: u8) -> Self {
-        let score = score.min(100);
+    pub fn new(id: &'static str, title: impl Into<String>, grade: Grade) -> Self {
+        let score = grade.points();
         Finding {
             id,
             title: title.into(),
             likelihood: Likelihood::from_score(score),
             score,
+            grade,
             evidence: Vec::new(),
             against: Vec::new(),
             fixes: Vec::new(),
@@ -185,8 +257,14 @@ impl Finding {
         self
     }
 
-    /// Adjust the score (and so the band) after construction.
-    pub fn with_score(mut self, score: u8) -> Self {
+    /// Set the grade (and so the score and band) after construction.
+    pub fn graded(mut self, grade: Grade) -> Self {
+        self.grade = grade;
+        self.with_score(grade.points())
+    }
+
+    /// Only the model moves a score: the consistency table's weights (`causes::consistency`).
+    pub(crate) fn with_score(mut self, score: u8) -> Self {
         self.score = score.min(100);
         self.likelihood = Likelihood::from_score(self.score);
         self
@@ -240,9 +318,9 @@ mod tests {
     #[test]
     fn ranking_is_stable() {
         let f = rank(vec![
-            Finding::new("a", "", 50),
-            Finding::new("b", "", 90),
-            Finding::new("c", "", 50),
+            Finding::new("a", "", Grade::Possible),
+            Finding::new("b", "", Grade::Certain),
+            Finding::new("c", "", Grade::Possible),
         ]);
         let ids: Vec<_> = f.iter().map(|f| f.id).collect();
         assert_eq!(ids, ["b", "a", "c"]);

@@ -330,12 +330,24 @@ mod tests {
             requires: &[Signal::CredentialSent],
             ..Profile::NONE
         };
-        assert!(weigh(&ev, &needs_credential, Finding::new("x", "t", 90)).is_none());
+        assert!(
+            weigh(
+                &ev,
+                &needs_credential,
+                Finding::new("x", "t", crate::diagnosis::Grade::Certain)
+            )
+            .is_none()
+        );
         let sunk = Profile {
             contradicts: &[(Signal::NoCredentialSent, Weight::Decisive)],
             ..Profile::NONE
         };
-        let f = weigh(&ev, &sunk, Finding::new("x", "t", 95)).unwrap();
+        let f = weigh(
+            &ev,
+            &sunk,
+            Finding::new("x", "t", crate::diagnosis::Grade::Confirmed),
+        )
+        .unwrap();
         assert!(f.decisively_contradicted() && f.score < 40 && f.likelihood == Likelihood::Low);
         assert_eq!(f.against[0].weight, Some(Weight::Decisive));
     }

@@ -104,7 +104,7 @@ pub fn diagnose(ev: &Evidence) -> Vec<Finding> {
 }
 
 /// A vendor entry confirms a rule's finding (adding the vendor's words and fix, and raising
-/// the score to the entry's), or stands as the finding for its cause when no rule saw it.
+/// the grade to the entry's), or stands as the finding for its cause when no rule saw it.
 fn merge_vendor(ev: &Evidence, findings: &mut Vec<Finding>) {
     use crate::diagnosis::{Effort, Fix};
     for m in &ev.vendor {
@@ -129,14 +129,14 @@ fn merge_vendor(ev: &Evidence, findings: &mut Vec<Finding>) {
                     weight: None,
                 });
                 f.fixes.insert(0, fix);
-                if m.score > f.score {
-                    *f = f.clone().with_score(m.score);
+                if m.grade > f.grade {
+                    *f = f.clone().graded(m.grade);
                 }
             }
             None => {
                 let title = format!("{} says: {}", m.vendor, m.evidence);
                 findings.push(
-                    Finding::new(id, title, m.score)
+                    Finding::new(id, title, m.grade)
                         .evidence(&source, text)
                         .fix(fix),
                 );
@@ -229,6 +229,45 @@ mod tests {
         all.sort();
         all.dedup();
         assert_eq!(n, all.len(), "duplicate cause id");
+    }
+
+    /// Rules say a [`crate::diagnosis::Grade`]; only the model turns grades and weights into
+    /// scores. A number in a rule would be a hand-set likelihood again.
+    #[test]
+    fn no_rule_sets_or_reads_a_score() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/causes");
+        let mut files = Vec::new();
+        walk(&root, &mut files);
+        assert!(files.len() > 30);
+        for p in files {
+            if p.ends_with("consistency.rs") {
+                continue; // the model itself
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            for (n, line) in code.lines().enumerate() {
+                let l = line.trim_start();
+                if l.starts_with("//") {
+                    continue;
+                }
+                assert!(
+                    !l.contains("score"),
+                    "{}:{}: a rule sets or reads a score: {l}",
+                    p.display(),
+                    n + 1
+                );
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! expectation's source. Where a rule already did, the cause's consistency table weighs the
 //! statement in ([`super::consistency`]).
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::statement::{Said, Strength};
 
@@ -159,11 +159,12 @@ pub(crate) fn merge(ev: &Evidence, findings: &mut Vec<Finding>) {
     let Some(id) = super::CATALOGUE.iter().map(|c| c.id).find(|c| *c == id) else {
         return;
     };
-    let score = match s.said {
-        Said::Refused | Said::Unreadable | Said::Permission => 60,
-        _ => 82,
+    // A generic refusal only says the credential failed; a named claim says which check did.
+    let grade = match s.said {
+        Said::Refused | Said::Unreadable | Said::Permission => Grade::Plausible,
+        _ => Grade::Probable,
     };
-    let mut f = Finding::new(id, title(s.said, &s.words), score).evidence_with(
+    let mut f = Finding::new(id, title(s.said, &s.words), grade).evidence_with(
         &format!("response.{}", s.source),
         format!("the server's message: {:?}", s.words),
         serde_json::json!({ "said": s.said, "expectation_source": "the server's message" }),

@@ -1,5 +1,6 @@
 //! Small builders for rule tests: an evidence set from a request and one response, offline.
 
+pub use crate::diagnosis::Grade;
 use crate::evidence::Evidence;
 use crate::model::{Exchange, Header, RequestSpec};
 

@@ -324,21 +324,29 @@ fn automatic_flag_and_action_agree_across_the_catalogue() {
 
 #[test]
 fn plan_skips_contradicted_and_later_low_findings_and_merges_tokens() {
-    let mk = |id: &'static str, score: u8, a: Action| {
-        Finding::new(id, "", score)
+    let mk = |id: &'static str, grade: crate::diagnosis::Grade, a: Action| {
+        Finding::new(id, "", grade)
             .fix(crate::diagnosis::Fix::new(id, "", crate::diagnosis::Effort::Easy).action(a))
     };
     let ev = evidence(&[], 401, &[]);
     let fs = vec![
-        mk("token-expired", 20, Action::NewToken { add_scopes: vec![] }),
+        mk(
+            "token-expired",
+            crate::diagnosis::Grade::Faint,
+            Action::NewToken { add_scopes: vec![] },
+        ),
         mk(
             "insufficient-scope",
-            60,
+            crate::diagnosis::Grade::Plausible,
             Action::NewToken {
                 add_scopes: vec!["w".into()],
             },
         ),
-        mk("cached-401", 10, Action::BustCache),
+        mk(
+            "cached-401",
+            crate::diagnosis::Grade::Faint,
+            Action::BustCache,
+        ),
     ];
     let p = plan(&ev, &fs);
     assert_eq!(p.len(), 1, "{p:?}");

@@ -23,7 +23,8 @@ pub struct VendorMatch {
     pub entry: String,
     /// The catalogue id this response shape means.
     pub cause: String,
-    pub score: u8,
+    /// What the vendor's documented answer establishes.
+    pub grade: crate::diagnosis::Grade,
     /// What matched, in words ("body message \"Bad credentials\"").
     pub evidence: String,
     pub fix_title: String,
@@ -104,7 +105,7 @@ pub struct Entry {
     /// An implemented id to report while `cause` is only planned.
     #[serde(default)]
     pub fallback: Option<String>,
-    pub score: u8,
+    pub grade: crate::diagnosis::Grade,
     pub evidence: String,
     pub fix_title: String,
     pub fix_steps: Vec<String>,
@@ -265,7 +266,7 @@ pub fn analyse(request: &RequestSpec, last: Option<&Exchange>) -> Vec<VendorMatc
             vendor: e.vendor.clone(),
             entry: e.id.clone(),
             cause: e.effective_cause().to_string(),
-            score: e.score.min(100),
+            grade: e.grade,
             evidence: r(&e.evidence),
             fix_title: r(&e.fix_title),
             fix_steps: e.fix_steps.iter().map(|s| r(s)).collect(),

@@ -46,7 +46,7 @@ fn data_is_coherent() {
                 e.id
             );
         }
-        assert!(e.score <= 100 && e.score >= 40, "{}", e.id);
+        assert!(e.grade >= crate::diagnosis::Grade::Possible, "{}", e.id);
         assert!(!e.fix_steps.is_empty(), "{}", e.id);
         assert!(
             e.id.chars()

@@ -8,14 +8,17 @@ pub mod resource_metadata_invalid;
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Finding;
+use crate::diagnosis::Grade;
 use crate::diagnosis::Weight;
 use crate::evidence::Evidence;
 use crate::idp::discovery::{Break, StepKind};
 use serde_json::json;
 
-/// With no credential sent, the profile's support lifts this above `missing-credentials` (at
-/// most 90): the chain is the client's way to a credential.
-const BROKEN_LINK: u8 = 80;
+/// A broken link is observed, but whether it is *the* cause depends on whether the client
+/// needed the chain: with no credential sent, the profile's support lifts it above
+/// `missing-credentials`; with one sent, its contradiction drops it below the credential's own
+/// problem.
+const BROKEN_LINK: Grade = Grade::Probable;
 
 /// Both discovery causes weigh alike: decisive for a client that has no token yet, secondary
 /// once a credential was sent (that credential's own problem is then the nearer cause).

@@ -29,7 +29,7 @@
 //! ## References
 //! RFC 7617 §2 and §2.1 (charset); RFC 4648 §4 (base64 alphabet, padding).
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::http::authorization::BasicIssue;
 use serde_json::json;
@@ -48,16 +48,18 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if b.issues.is_empty() || !ev.is_auth_failure() {
         return None;
     }
-    let score = |i: &BasicIssue| -> u8 {
+    // A newline or a missing colon is certain to break the check; lenient decoders accept a
+    // missing padding, and servers disagree on what a non-ASCII password should be.
+    let grade = |i: &BasicIssue| -> Grade {
         match i {
-            BasicIssue::TrailingNewline | BasicIssue::NoColon => 92,
-            BasicIssue::InvalidBase64 { detail } if detail.contains("padding") => 45,
-            BasicIssue::InvalidBase64 { .. } | BasicIssue::UrlSafeAlphabet => 88,
-            BasicIssue::EdgeWhitespace { .. } => 80,
-            BasicIssue::NotUtf8 | BasicIssue::NonAscii { .. } => 60,
+            BasicIssue::TrailingNewline | BasicIssue::NoColon => Grade::Certain,
+            BasicIssue::InvalidBase64 { detail } if detail.contains("padding") => Grade::Possible,
+            BasicIssue::InvalidBase64 { .. } | BasicIssue::UrlSafeAlphabet => Grade::Clear,
+            BasicIssue::EdgeWhitespace { .. } => Grade::Probable,
+            BasicIssue::NotUtf8 | BasicIssue::NonAscii { .. } => Grade::Plausible,
         }
     };
-    let mut f = Finding::new(ID, "", b.issues.iter().map(score).max().unwrap_or(0));
+    let mut f = Finding::new(ID, "", b.issues.iter().map(grade).max()?);
     if let Some(u) = &b.user {
         f = f.evidence_with(
             "request.header.authorization",
@@ -72,7 +74,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             json!({ "issue": i }),
         );
     }
-    let worst = b.issues.iter().max_by_key(|i| score(i)).expect("non-empty");
+    let worst = b.issues.iter().max_by_key(|i| grade(i)).expect("non-empty");
     f.title = format!("The Basic credential is mis-encoded: {}", worst.describe());
     let user = b
         .user
@@ -122,7 +124,7 @@ mod tests {
             &[("WWW-Authenticate", "Basic realm=\"x\"")],
         );
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 92);
+        assert_eq!(f.grade, Grade::Certain);
         assert!(f.title.contains("newline"));
         assert_eq!(ids(&ev)[0], "basic-encoding");
     }

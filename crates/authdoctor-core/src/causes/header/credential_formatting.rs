@@ -31,7 +31,7 @@
 //! ## References
 //! RFC 9110 §5.5 (field values), RFC 6750 §2.1 (b64token syntax), Unicode TR #39 (confusables).
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
 use crate::token::credential::{FormatIssue, format_issues};
@@ -46,14 +46,15 @@ pub const PROFILE: crate::causes::consistency::Profile = crate::causes::consiste
 
 pub const ID: &str = "credential-formatting";
 
-fn score(i: &FormatIssue) -> u8 {
+/// A placeholder is never anyone's credential; the others are defects of varying certainty.
+fn grade(i: &FormatIssue) -> Grade {
     match i {
-        FormatIssue::Placeholder { .. } => 93,
-        FormatIssue::ControlCharacter { .. } | FormatIssue::LookAlike { .. } => 87,
-        FormatIssue::Quoted => 82,
-        FormatIssue::NonAscii { .. } => 70,
+        FormatIssue::Placeholder { .. } => Grade::Confirmed,
+        FormatIssue::ControlCharacter { .. } | FormatIssue::LookAlike { .. } => Grade::Clear,
+        FormatIssue::Quoted => Grade::Probable,
+        FormatIssue::NonAscii { .. } => Grade::Likely,
         // HTTP parsers trim field values, so edge whitespace rarely matters on its own.
-        FormatIssue::SurroundingWhitespace { .. } => 35,
+        FormatIssue::SurroundingWhitespace { .. } => Grade::Doubtful,
     }
 }
 
@@ -81,7 +82,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if found.is_empty() {
         return None;
     }
-    let top = found.iter().map(|(_, i)| score(i)).max().unwrap_or(0);
+    let top = found.iter().map(|(_, i)| grade(i)).max()?;
     let mut f = Finding::new(ID, "", top);
     for (h, i) in &found {
         f = f.evidence_with(
@@ -92,7 +93,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let (h, worst) = found
         .iter()
-        .max_by_key(|(_, i)| score(i))
+        .max_by_key(|(_, i)| grade(i))
         .expect("non-empty");
     f.title = format!(
         "The credential in {h} is mis-formatted: {}",
@@ -123,7 +124,7 @@ mod tests {
         );
         assert_eq!(ids(&ev)[0], "credential-formatting");
         let ev = evidence(&[("X-Api-Key", "YOUR_API_KEY")], 401, &[]);
-        assert_eq!(super::check(&ev).unwrap().score, 93);
+        assert_eq!(super::check(&ev).unwrap().grade, Grade::Confirmed);
     }
 
     #[test]

@@ -37,7 +37,7 @@
 
 use crate::api_description::{Place, sent_places};
 use crate::causes::consistency::{Profile, READ_A_CREDENTIAL, Signal};
-use crate::diagnosis::{Effort, Finding, Fix, Weight};
+use crate::diagnosis::{Effort, Finding, Fix, Grade, Weight};
 use crate::evidence::Evidence;
 use crate::statement::Said;
 use serde_json::json;
@@ -78,7 +78,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             from.describe(),
             wanted.join(" or ")
         ),
-        78,
+        Grade::Probable,
     )
     .evidence_with(
         "api.description",
@@ -99,7 +99,8 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             format!("probe moved-credential: {}", p.verdict),
             json!({ "probe": "moved-credential", "status": p.status }),
         );
-        f = f.with_score(if ok { 97 } else { 45 });
+        // Moving it made the request succeed, or it did not help.
+        f = f.graded(if ok { Grade::Proven } else { Grade::Possible });
     }
     let to = &api.places[0];
     Some(

@@ -39,7 +39,7 @@
 //! RFC 7616 §3.3 (challenge, `stale`), §3.4 (response), §3.7 (algorithm choice), §3.9
 //! (examples); RFC 9110 §11.6.1; Apache mod_auth_digest (AH01794, AH01778).
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::http::challenge::{self, Challenge};
 use crate::http::digest::{self, DigestCase, DigestProblem, PasswordCheck};
@@ -98,14 +98,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     });
 
     let primary = verdict.primary();
-    let (reason, score) = match primary {
-        Some(DigestProblem::StaleNonce) => ("stale nonce", 90),
-        Some(DigestProblem::UnsupportedAlgorithm { .. }) => ("unsupported algorithm", 88),
-        Some(DigestProblem::WrongPassword) => ("wrong password", 85),
-        Some(p @ DigestProblem::ResponseMismatch) => (p.reason(), 80),
-        Some(p @ DigestProblem::NonceNotFromChallenge { .. }) => (p.reason(), 80),
-        Some(p) => (p.reason(), 85),
-        None => ("wrong user or password", 70),
+    let (reason, grade) = match primary {
+        Some(DigestProblem::StaleNonce) => ("stale nonce", Grade::Certain),
+        Some(DigestProblem::UnsupportedAlgorithm { .. }) => ("unsupported algorithm", Grade::Clear),
+        Some(DigestProblem::WrongPassword) => ("wrong password", Grade::Clear),
+        Some(p @ DigestProblem::ResponseMismatch) => (p.reason(), Grade::Probable),
+        Some(p @ DigestProblem::NonceNotFromChallenge { .. }) => (p.reason(), Grade::Probable),
+        Some(p) => (p.reason(), Grade::Clear),
+        None => ("wrong user or password", Grade::Likely),
     };
     let title = match primary {
         Some(DigestProblem::StaleNonce) => {
@@ -122,7 +122,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         Some(p) => format!("Digest authentication failed: {} — {}", p.reason(), p.describe()),
         None => "Digest authentication failed: wrong user or password (no password given to check the response)".to_string(),
     };
-    let mut f = Finding::new(ID, title, score);
+    let mut f = Finding::new(ID, title, grade);
     for p in &verdict.problems {
         f = f.evidence_with(
             source_of(p),

@@ -34,7 +34,7 @@
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::http::authorization::HeaderIssue;
 use crate::statement::Said;
@@ -57,16 +57,18 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if a.issues.is_empty() || !ev.is_auth_failure() {
         return None;
     }
-    let mut score: u8 = 0;
-    let mut f = Finding::new(ID, "", 0);
+    let mut grade = Grade::Faint;
+    let mut f = Finding::new(ID, "", grade);
     for issue in &a.issues {
-        let s = match issue {
-            HeaderIssue::NoScheme => 85,
-            HeaderIssue::SchemePunctuation { .. } | HeaderIssue::DoubledScheme { .. } => 88,
-            HeaderIssue::EmptyCredentials => 85,
-            HeaderIssue::Duplicate { .. } => 75,
-            HeaderIssue::InternalWhitespace => 60,
-            HeaderIssue::ExtraSeparator => 40,
+        // Defects every server refuses are clear; ones lenient parsers accept are weaker.
+        let g = match issue {
+            HeaderIssue::NoScheme
+            | HeaderIssue::SchemePunctuation { .. }
+            | HeaderIssue::DoubledScheme { .. }
+            | HeaderIssue::EmptyCredentials => Grade::Clear,
+            HeaderIssue::Duplicate { .. } => Grade::Likely,
+            HeaderIssue::InternalWhitespace => Grade::Plausible,
+            HeaderIssue::ExtraSeparator => Grade::Doubtful,
             HeaderIssue::SchemeCase { canonical, .. } => {
                 // Strict servers challenge with the canonical spelling and reject ours.
                 let strict = ev.challenges.iter().any(|c| c.scheme == *canonical);
@@ -75,13 +77,13 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                         "response.header.www-authenticate",
                         format!("the server challenges with '{canonical}' and rejected the request: it compares the scheme case-sensitively"),
                     );
-                    86
+                    Grade::Clear
                 } else {
-                    35
+                    Grade::Doubtful
                 }
             }
         };
-        score = score.max(s);
+        grade = grade.max(g);
         f = f.evidence_with(
             "request.header.authorization",
             issue.describe(),
@@ -121,7 +123,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         "curl -H \"Authorization: {scheme} $TOKEN\" {}",
         super::missing_credentials::shell_quote(&ev.request.url)
     ));
-    Some(f.fix(fix).with_score(score))
+    Some(f.fix(fix).graded(grade))
 }
 
 #[cfg(test)]
@@ -136,7 +138,7 @@ mod tests {
             &[("WWW-Authenticate", "Bearer")],
         );
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 86);
+        assert_eq!(f.grade, Grade::Clear);
         assert_eq!(ids(&ev)[0], "malformed-authorization-header");
     }
 
@@ -147,15 +149,15 @@ mod tests {
             401,
             &[("WWW-Authenticate", "Basic realm=x")],
         );
-        assert_eq!(super::check(&ev).unwrap().score, 35);
+        assert_eq!(super::check(&ev).unwrap().grade, Grade::Doubtful);
     }
 
     #[test]
     fn punctuation_and_bare_token() {
         let ev = evidence(&[("Authorization", "Bearer: abcdef")], 401, &[]);
-        assert_eq!(super::check(&ev).unwrap().score, 88);
+        assert_eq!(super::check(&ev).unwrap().grade, Grade::Clear);
         let ev = evidence(&[("Authorization", "abcdefghijkl")], 401, &[]);
-        assert_eq!(super::check(&ev).unwrap().score, 85);
+        assert_eq!(super::check(&ev).unwrap().grade, Grade::Clear);
     }
 
     #[test]

@@ -32,7 +32,7 @@
 
 use crate::causes::consistency::{Profile, READ_A_CREDENTIAL, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::statement::Said;
 use serde_json::json;
@@ -59,10 +59,11 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         return None;
     }
     let schemes: Vec<String> = ev.challenges.iter().map(|c| c.scheme.clone()).collect();
-    let mut score = 75;
-    let mut f = Finding::new(ID, "", score);
+    // A bare 401 is this cause's usual shape; a challenge naming the scheme wanted says it.
+    let mut grade = Grade::Likely;
+    let mut f = Finding::new(ID, "", grade);
     if forbidden {
-        score = 62;
+        grade = Grade::Plausible;
         f = f.evidence(
             "response.status",
             "403 to a request without any credential: many servers answer 403, not 401, when none was sent",
@@ -73,7 +74,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             "the 401 carries no WWW-Authenticate challenge, so the server does not say which scheme it wants",
         );
     } else {
-        score = 90;
+        grade = Grade::Certain;
         f = f.evidence_with(
             "response.header.www-authenticate",
             format!("the server challenges with {}", schemes.join(", ")),
@@ -147,7 +148,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .then(|| crate::fix::Action::new_token_for(ev))
             .flatten(),
     );
-    Some(f.fix(fix).with_score(score))
+    Some(f.fix(fix).graded(grade))
 }
 
 /// One shell word for a command shown to the user ([`crate::shell::quote`]).
@@ -163,7 +164,7 @@ mod tests {
     fn fires_without_credentials() {
         let ev = evidence(&[], 401, &[("WWW-Authenticate", "Bearer realm=\"api\"")]);
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 90);
+        assert_eq!(f.grade, Grade::Certain);
         assert!(f.title.contains("Bearer"));
         assert_eq!(ids(&ev)[0], "missing-credentials");
     }

@@ -28,7 +28,7 @@
 //! ## References
 //! RFC 9110 §11.6.1 (WWW-Authenticate), §11.1 (schemes); IANA HTTP Authentication Scheme Registry.
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use serde_json::json;
 
@@ -58,7 +58,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let mut f = Finding::new(
         ID,
         format!("The request used the {sent} scheme; the server only offers {}", offered.join(", ")),
-        80,
+        Grade::Probable,
     )
     .evidence_with(
         "request.header.authorization",
@@ -117,7 +117,7 @@ fn described_scheme(ev: &Evidence) -> Option<Finding> {
                 "The request used the {sent} scheme; the API's description names {}",
                 schemes.join(", ")
             ),
-            82,
+            Grade::Probable,
         )
         .evidence_with(
             "api.description",

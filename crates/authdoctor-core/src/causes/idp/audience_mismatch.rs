@@ -29,7 +29,7 @@
 use super::claim_evidence;
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::idp::Match;
 use crate::statement::Said;
@@ -64,7 +64,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             c.expected.join(" or ")
         ),
     };
-    let f = claim_evidence(Finding::new(ID, title, 83), c);
+    let f = claim_evidence(Finding::new(ID, title, Grade::Probable), c);
     Some(
         f.fix(
             Fix::new(

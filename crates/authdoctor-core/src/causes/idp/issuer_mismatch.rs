@@ -32,7 +32,7 @@
 use super::claim_evidence;
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::idp::Match;
 use crate::statement::Said;
@@ -53,23 +53,23 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let idp = ev.idp.as_ref()?;
     let c = idp.failing("iss")?;
     let actual = c.actual.first().cloned().unwrap_or_else(|| "no iss".into());
-    let (score, title) = match c.result {
+    let (grade, title) = match c.result {
         Match::TrailingSlashOnly => (
-            84,
+            Grade::Probable,
             format!(
                 "The token's issuer {actual} differs from the expected {} only by a trailing slash",
                 c.expected[0]
             ),
         ),
         _ => (
-            85,
+            Grade::Clear,
             format!(
                 "The token comes from issuer {actual}; the API expects {}",
                 c.expected.join(" or ")
             ),
         ),
     };
-    let mut f = claim_evidence(Finding::new(ID, title, score), c);
+    let mut f = claim_evidence(Finding::new(ID, title, grade), c);
     if let Some(s) = &idp.signature
         && s.verified()
     {

@@ -34,7 +34,7 @@
 
 use crate::causes::consistency::{Profile, SPECIFIC, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 
 /// How the evidence weighs for and against this cause (see `causes::consistency`).
@@ -94,11 +94,16 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         .into_iter()
         .filter(|c| idp.all_ok(c) == Some(true))
         .collect();
-    let score = if checked.is_empty() { 48 } else { 74 };
+    // Valid by every check made: the more checks, the more it points at the server.
+    let grade = if checked.is_empty() {
+        Grade::Possible
+    } else {
+        Grade::Likely
+    };
     let mut f = Finding::new(
         ID,
         "The token checks out at its issuer and against every expectation, yet the server refuses it",
-        score,
+        grade,
     )
     .evidence("idp.signature", sig.text.clone());
     for c in &idp.claims {
@@ -135,13 +140,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use crate::diagnosis::Grade;
     use crate::idp::tests::*;
 
     #[test]
     fn valid_token_refused() {
         let (ev, _) = scenario(Case::Valid);
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 74);
+        assert_eq!(f.grade, Grade::Likely);
         assert_eq!(crate::causes::diagnose(&ev)[0].id, super::ID);
     }
 

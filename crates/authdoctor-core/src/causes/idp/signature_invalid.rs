@@ -39,7 +39,7 @@
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::idp::SigVerdict;
 use crate::statement::Said;
@@ -58,47 +58,53 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         return None;
     }
     let s = ev.idp.as_ref()?.signature.as_ref()?;
-    let (score, title) = match s.verdict {
-        SigVerdict::AlgNone => (94, "The token is unsigned (alg: none)".to_string()),
+    let (grade, title) = match s.verdict {
+        SigVerdict::AlgNone => (
+            Grade::Confirmed,
+            "The token is unsigned (alg: none)".to_string(),
+        ),
         SigVerdict::AlgNotAllowed => (
-            90,
+            Grade::Certain,
             format!(
                 "The token's algorithm {} is not one its issuer's key produces",
                 s.alg.as_deref().unwrap_or("?")
             ),
         ),
         SigVerdict::Tampered => (
-            90,
+            Grade::Certain,
             "The token's signature does not match its issuer's key: it was altered after signing"
                 .to_string(),
         ),
         SigVerdict::Truncated => (
-            88,
+            Grade::Clear,
             "The token's signature has the wrong length: it was cut off".to_string(),
         ),
         SigVerdict::UnknownKidOtherIssuer => (
-            88,
+            Grade::Clear,
             "The token was signed by another issuer's key".to_string(),
         ),
         SigVerdict::UnknownKidNotPublished => (
-            88,
+            Grade::Clear,
             format!(
                 "The token was signed by a key its issuer does not publish (kid {})",
                 s.kid.as_deref().unwrap_or("none")
             ),
         ),
         SigVerdict::UnknownKidRotated => (
-            86,
+            Grade::Clear,
             format!(
                 "The token's signing key (kid {}) has been rotated out by its issuer",
                 s.kid.as_deref().unwrap_or("none")
             ),
         ),
         SigVerdict::KeyNotUsable => (
-            82,
+            Grade::Probable,
             "The issuer's key named by the token cannot verify signatures".to_string(),
         ),
-        SigVerdict::Malformed => (80, format!("The token cannot be verified: {}", s.text)),
+        SigVerdict::Malformed => (
+            Grade::Probable,
+            format!("The token cannot be verified: {}", s.text),
+        ),
         SigVerdict::Verified | SigVerdict::NoSecret | SigVerdict::Unavailable => return None,
     };
     let expected = match s.verdict {
@@ -113,7 +119,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             s.keys_from.as_deref().unwrap_or("the issuer")
         ),
     };
-    let f = Finding::new(ID, title, score)
+    let f = Finding::new(ID, title, grade)
         .evidence_with(
             "idp.signature",
             s.text.clone(),

@@ -29,7 +29,7 @@
 //! ## References
 //! RFC 7662 §2.2 (`active`); RFC 7009 (token revocation); RFC 6750 §3.1 (`invalid_token`).
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 
 /// How the evidence weighs for and against this cause (see `causes::consistency`).
@@ -54,9 +54,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         .unwrap_or_default();
     let (t, clock) = ev.judging_time();
     let exp = ev.jws().and_then(|j| j.time_claim("exp"));
-    let (score, title, detail) = match exp {
+    let (grade, title, detail) = match exp {
         Some(e) if e > t => (
-            93,
+            Grade::Confirmed,
             "The token was revoked: the issuer reports it inactive before its expiry".to_string(),
             format!(
                 "exp {e} is {} in the future by {clock}, yet the issuer says inactive",
@@ -65,13 +65,13 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         ),
         Some(_) => return None, // expired: token-expired says it better
         None => (
-            82,
+            Grade::Probable,
             "The issuer reports the token inactive: revoked (or expired or unknown to it)"
                 .to_string(),
             "the token is opaque: its expiry cannot be read locally, so revoked, expired and unknown look alike; it was active earlier if it worked before".to_string(),
         ),
     };
-    let f = Finding::new(ID, title, score)
+    let f = Finding::new(ID, title, grade)
         .evidence_with(
             "idp.introspection",
             format!("introspection at {url}: {{\"active\": false}}"),
@@ -93,13 +93,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use crate::diagnosis::Grade;
     use crate::idp::tests::*;
 
     #[test]
     fn revoked_jwt_and_opaque() {
         let (ev, _) = scenario(Case::RevokedJwt);
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 93);
+        assert_eq!(f.grade, Grade::Confirmed);
         assert_eq!(crate::causes::diagnose(&ev)[0].id, super::ID);
         let (ev, _) = scenario(Case::RevokedOpaque);
         assert_eq!(crate::causes::diagnose(&ev)[0].id, super::ID);

@@ -36,7 +36,7 @@
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::statement::Said;
 
@@ -106,7 +106,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         Finding::new(
             ID,
             "The account behind the credential is disabled, locked or blocked",
-            80,
+            Grade::Probable,
         )
         .evidence(
             source,

@@ -34,7 +34,7 @@
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::time::human_duration;
 use serde_json::json;
@@ -109,14 +109,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     };
     let server_is_off = server_off.is_some_and(|s| s.abs() >= THRESHOLD);
     let ntp_is_off = off.abs() < THRESHOLD && ntp_disagrees;
-    let mut score: u8 = if ntp_is_off {
-        15
+    // An offset alone is a hint; it becomes the cause when it flips the token's verdict.
+    let mut grade = if ntp_is_off {
+        Grade::Faint
     } else if off.abs() > 300 {
-        55
+        Grade::Possible
     } else {
-        35
+        Grade::Doubtful
     };
-    let mut f = Finding::new(ID, who, 0).evidence_with(
+    let mut f = Finding::new(ID, who, grade).evidence_with(
         "response.header.date",
         format!(
             "server Date {} vs local {} when the response arrived",
@@ -162,10 +163,10 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                     v <= c.date
                 };
                 if ok_local != ok_server {
-                    score = score.max(85);
+                    grade = grade.max(Grade::Clear);
                     // NTP says the server's clock is the wrong one: that is the cause.
                     if server_is_off {
-                        score = 96;
+                        grade = Grade::Confirmed;
                     }
                     f = f.evidence_with(
                         &format!("token.claims.{claim}"),
@@ -183,7 +184,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 .step("Refresh tokens by the server's clock, not the local one.")
                 .command("timedatectl set-ntp true"),
         )
-        .with_score(score),
+        .graded(grade),
     )
 }
 
@@ -208,7 +209,7 @@ mod tests {
             &[("Date", &date(NOW + 600))],
         );
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 85);
+        assert_eq!(f.grade, Grade::Clear);
         assert!(f.title.contains("10m ahead"), "{}", f.title);
     }
 

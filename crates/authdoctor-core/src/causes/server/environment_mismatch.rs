@@ -38,7 +38,7 @@
 //! ## References
 //! Stripe "API keys" (test and live modes); RFC 7519 §4.1.1 (`iss`) and §4.1.3 (`aud`).
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 
 /// How the evidence weighs for and against this cause (see `causes::consistency`).
@@ -92,14 +92,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let host = host_of(&ev.request.url)?;
     let host_env = environment_of(&host);
-    let mut f = Finding::new(ID, "", 0);
-    let mut score = 0u8;
+    let mut f = Finding::new(ID, "", Grade::Faint);
+    // The strongest sign seen; none, no finding.
+    let mut grade: Option<Grade> = None;
 
     if let Some(k) = &ev.key_format
         && k.environment.as_deref() == Some("live")
         && let Some(e) = host_env
     {
-        score = 62;
+        grade = Some(Grade::Plausible);
         f.title = format!("A live {} {} was sent to a {e} host", k.vendor, k.kind);
         f = f.evidence(
             "request.credential",
@@ -122,7 +123,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             let Some(h) = host_of(&value) else { continue };
             let claim_env = environment_of(&h);
             if claim_env != host_env && base_domain(&h) == base_domain(&host) {
-                score = score.max(if claim == "iss" { 74 } else { 70 });
+                grade = grade.max(Some(Grade::Likely));
                 f.title = format!(
                     "The token comes from {} ({claim} {h}) and was sent to {} ({host})",
                     label(claim_env),
@@ -153,7 +154,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 && o.environment != sel.environment
         })
     {
-        score = score.max(90);
+        grade = grade.max(Some(Grade::Certain));
         let theirs = o.environment.as_deref().unwrap_or("?");
         let mine = sel
             .environment
@@ -196,7 +197,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .iter()
             .find(|m| m.environment.is_some() && m.environment != d.environment)
     {
-        score = score.max(76);
+        grade = grade.max(Some(Grade::Likely));
         let other = m.environment.as_deref().unwrap_or("?");
         let mine = d
             .environment
@@ -225,9 +226,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             ),
         );
     }
-    if score == 0 {
-        return None;
-    }
+    let grade = grade?;
     Some(
         f.fix(
             Fix::new(
@@ -238,7 +237,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .step("Check which .env file, profile or CI variable set supplied the credential.")
             .step("Get a key or token from the target environment's issuer or dashboard, or call the environment the credential belongs to."),
         )
-        .with_score(score),
+        .graded(grade),
     )
 }
 
@@ -283,7 +282,7 @@ mod tests {
             "https://api.sandbox.example.com/v1",
             "Bearer sk_live_EXAMPLEEXAMPLEEXAMPLE",
         );
-        assert_eq!(super::check(&ev).unwrap().score, 62);
+        assert_eq!(super::check(&ev).unwrap().grade, Grade::Plausible);
     }
 
     #[test]

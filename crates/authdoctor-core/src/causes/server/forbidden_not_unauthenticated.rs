@@ -30,7 +30,7 @@
 
 use crate::causes::consistency::{ABOUT_CREDENTIAL, Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::statement::Said;
 
@@ -69,14 +69,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let mut f = Finding::new(
         ID,
         "The server refused the action (403): authenticated, but not permitted",
-        80,
+        Grade::Probable,
     )
     .evidence(
         "response.status",
         "status 403 Forbidden: the server does not ask for other credentials",
     );
     if !ev.has_any_credential() {
-        f = f.with_score(55).evidence("request.headers", "the request carried no credentials; the resource may need them and answer 403 instead of 401");
+        f = f.graded(Grade::Possible).evidence("request.headers", "the request carried no credentials; the resource may need them and answer 403 instead of 401");
     }
     if !body.is_empty() {
         f = f.evidence("response.body", format!("the server said: {body:?}"));

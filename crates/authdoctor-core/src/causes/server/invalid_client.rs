@@ -37,7 +37,7 @@
 //! ## References
 //! RFC 6749 §2.3.1 and §5.2; OpenID Connect Core §9 (client authentication methods); RFC 7523.
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 
 /// How the evidence weighs for and against this cause (see `causes::consistency`).
@@ -60,16 +60,18 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         .challenges
         .iter()
         .find_map(|c| c.error().filter(|e| *e == "invalid_client"));
-    let (mut score, code, source) = match (challenge_error, body_error) {
-        (Some(e), _) => (90u8, e, "response.header.www-authenticate"),
-        (None, Some("invalid_client")) => (88, "invalid_client", "response.body"),
-        (None, Some("unauthorized_client")) => (72, "unauthorized_client", "response.body"),
+    let (mut grade, code, source) = match (challenge_error, body_error) {
+        (Some(e), _) => (Grade::Certain, e, "response.header.www-authenticate"),
+        (None, Some("invalid_client")) => (Grade::Clear, "invalid_client", "response.body"),
+        (None, Some("unauthorized_client")) => {
+            (Grade::Likely, "unauthorized_client", "response.body")
+        }
         _ => return None,
     };
     let mut f = Finding::new(
         ID,
         "The token endpoint rejected the client's credentials (client id or secret)",
-        0,
+        grade,
     )
     .evidence(
         source,
@@ -128,7 +130,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         let id_special = b.user.as_deref().is_some_and(special);
         let secret_special = b.password.as_deref().is_some_and(special);
         if id_special || secret_special {
-            score = score.max(85);
+            grade = grade.max(Grade::Clear);
             f = f.evidence(
                 "request.header.authorization",
                 format!(
@@ -142,7 +144,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if code == "unauthorized_client" {
         fix = fix.step("Enable the grant type (client_credentials, password, refresh_token, …) for this client in the provider's console.");
     }
-    Some(f.fix(fix).with_score(score))
+    Some(f.fix(fix).graded(grade))
 }
 
 #[cfg(test)]
@@ -180,7 +182,7 @@ mod tests {
             r#"{"error":"invalid_client","error_description":"client authentication failed"}"#,
         );
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 90);
+        assert_eq!(f.grade, Grade::Certain);
         assert!(
             f.evidence
                 .iter()

@@ -31,7 +31,7 @@
 
 use crate::causes::consistency::{Profile, SPECIFIC, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::statement::Said;
 
@@ -74,8 +74,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if ev.exchanges.iter().any(|x| !x.dropped_headers.is_empty()) {
         return None;
     }
-    let mut score: u8 = 60;
-    let mut f = Finding::new(ID, "", 0);
+    // A refusal with nothing more specific: plausible until the challenge says more.
+    let mut grade = Grade::Plausible;
+    let mut f = Finding::new(ID, "", grade);
     let a = ev.authorization.as_ref();
     let scheme = a.and_then(|a| a.canonical_scheme());
     if let Some(s) = &scheme
@@ -83,10 +84,10 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     {
         // The server answered our scheme with the same scheme's challenge: it read and refused it.
         if c.param("error").is_some_and(|e| e == "invalid_token") || s == "Basic" || s == "Digest" {
-            score = 72;
+            grade = Grade::Likely;
         } else if s == "Bearer" && c.param("error").is_none() {
             // RFC 6750 §3.1: no error code means the server saw no token, not a wrong one.
-            score = 35;
+            grade = Grade::Doubtful;
         }
         f = f.evidence(
             "response.header.www-authenticate",
@@ -105,7 +106,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         }
     }
     if let Some(e) = &aws_unknown_key {
-        score = score.max(85);
+        grade = grade.max(Grade::Clear);
         f = f.evidence(
             "response.body.code",
             format!(
@@ -115,9 +116,6 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         );
     }
     if let Some(m) = ev.error_message() {
-        if score >= 60 {
-            score = score.max(65);
-        }
         f = f.evidence("response.body", format!("the server said: {m:?}"));
     }
     if let Some(b) = &ev.basic
@@ -154,7 +152,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 .step("Reset the password / create a new API key / obtain a new token from the right issuer.")
                 .step("Make sure it belongs to the environment you are calling (dev vs prod)."),
         )
-        .with_score(score),
+        .graded(grade),
     )
 }
 
@@ -179,7 +177,7 @@ mod tests {
             401,
             &[("WWW-Authenticate", "Bearer")],
         );
-        assert_eq!(super::check(&ev).unwrap().score, 35);
+        assert_eq!(super::check(&ev).unwrap().grade, Grade::Doubtful);
         assert_eq!(ids(&ev)[0], "proxy-stripped-credentials");
     }
 

@@ -42,7 +42,7 @@
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
 use crate::statement::Said;
@@ -57,32 +57,32 @@ pub const PROFILE: Profile = Profile {
 
 pub const ID: &str = "ip-not-allowed";
 
-/// Phrases (lowercase) that name an address restriction, with the score each is worth.
-const PHRASES: &[(&str, u8)] = &[
-    ("ip allow list", 92),
-    ("ip allowlist", 92),
-    ("ip whitelist", 90),
-    ("ip address not allowed", 92),
-    ("ip address is not allowed", 92),
-    ("ip not allowed", 90),
-    ("ip_not_allowed", 90),
-    ("ip is not allowed", 90),
-    ("not in the allowlist", 88),
-    ("not in allowlist", 88),
-    ("not in the whitelist", 88),
-    ("not in whitelist", 88),
-    ("not on the allowlist", 88),
-    ("your ip address is not permitted", 92),
-    ("ip address is not authorized", 90),
-    ("client address is not authorized", 90),
-    ("client ip address is not allowed", 92),
-    ("ip address has been blocked", 85),
-    ("ip address rejected", 85),
-    ("ip restricted", 82),
-    ("ip_restricted", 82),
-    ("aws:sourceip", 86),
-    ("error code: 1020", 84),
-    ("source ip", 60),
+/// Phrases (lowercase) that name an address restriction, with how clearly each names one.
+const PHRASES: &[(&str, Grade)] = &[
+    ("ip allow list", Grade::Certain),
+    ("ip allowlist", Grade::Certain),
+    ("ip whitelist", Grade::Certain),
+    ("ip address not allowed", Grade::Certain),
+    ("ip address is not allowed", Grade::Certain),
+    ("ip not allowed", Grade::Certain),
+    ("ip_not_allowed", Grade::Certain),
+    ("ip is not allowed", Grade::Certain),
+    ("not in the allowlist", Grade::Clear),
+    ("not in allowlist", Grade::Clear),
+    ("not in the whitelist", Grade::Clear),
+    ("not in whitelist", Grade::Clear),
+    ("not on the allowlist", Grade::Clear),
+    ("your ip address is not permitted", Grade::Certain),
+    ("ip address is not authorized", Grade::Certain),
+    ("client address is not authorized", Grade::Certain),
+    ("client ip address is not allowed", Grade::Certain),
+    ("ip address has been blocked", Grade::Clear),
+    ("ip address rejected", Grade::Clear),
+    ("ip restricted", Grade::Probable),
+    ("ip_restricted", Grade::Probable),
+    ("aws:sourceip", Grade::Clear),
+    ("error code: 1020", Grade::Probable),
+    ("source ip", Grade::Plausible),
 ];
 
 const DENY_HEADERS: &[&str] = &["x-deny-reason", "x-blocked-reason", "x-denied-reason"];
@@ -101,14 +101,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let body = last.body_text();
     let lower = body.to_ascii_lowercase();
-    let mut score = 0u8;
-    let mut f = Finding::new(ID, "", 0);
-    if let Some((phrase, s)) = PHRASES
+    let mut grade: Option<Grade> = None;
+    let mut f = Finding::new(ID, "", Grade::Faint);
+    if let Some((phrase, g)) = PHRASES
         .iter()
-        .filter(|(p, s)| *s > 0 && lower.contains(p))
-        .max_by_key(|(_, s)| *s)
+        .filter(|(p, _)| lower.contains(p))
+        .max_by_key(|(_, g)| *g)
     {
-        score = *s;
+        grade = Some(*g);
         let message = ev
             .error_message()
             .unwrap_or_else(|| body.chars().take(200).collect());
@@ -125,16 +125,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         if let Some(v) = last.headers.first(name) {
             let l = v.to_ascii_lowercase();
             if l.contains("ip") || l.contains("address") || l.contains("allow") {
-                score = score.max(85);
+                grade = grade.max(Some(Grade::Clear));
                 f = f.evidence(&format!("response.header.{name}"), format!("{name}: {v}"));
             }
         }
     }
-    if score < 40 {
-        return None;
-    }
+    let mut grade = grade?;
+    // A 400/404/429 that names an address restriction: likely, but the status says otherwise.
     if !ev.is_auth_failure() {
-        score = score.min(70);
+        grade = grade.min(Grade::Likely);
     }
     let ip = quoted_ip(&body);
     if let Some(ip) = &ip {
@@ -168,7 +167,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .step("Add it to the allowlist of the key, organisation or gateway (GitHub org settings → IP allow list; AWS policy aws:SourceIp; Azure network rules; Cloudflare WAF rule).")
             .step("Or send the request from the registered network (VPN on, without the proxy)."),
         )
-        .with_score(score),
+        .graded(grade),
     )
 }
 

@@ -34,7 +34,7 @@
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::statement::Said;
 use serde_json::json;
@@ -59,13 +59,17 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if !ev.is_auth_failure() && !(400..500).contains(&status) {
         return None;
     }
-    let mut f = Finding::new(ID, "A second factor or a fresher sign-in is required", 0);
-    let mut score = 0u8;
+    let mut f = Finding::new(
+        ID,
+        "A second factor or a fresher sign-in is required",
+        Grade::Faint,
+    );
+    let mut grade: Option<Grade> = None;
     let mut acr = None;
     let mut max_age = None;
     for c in &ev.challenges {
         if c.error() == Some("insufficient_user_authentication") {
-            score = 92;
+            grade = Some(Grade::Certain);
             acr = c.param("acr_values").map(str::to_string);
             max_age = c.param("max_age").map(str::to_string);
             f = f.evidence_with(
@@ -81,12 +85,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string));
     if let Some(e) = body_error.filter(|e| BODY_ERRORS.contains(&e.as_str())) {
         // interaction_required is wider than MFA (consent, account selection): weigh it lower.
-        score = score.max(if e == "interaction_required" { 70 } else { 88 });
+        grade = grade.max(Some(if e == "interaction_required" {
+            Grade::Likely
+        } else {
+            Grade::Clear
+        }));
         f = f.evidence("response.body", format!("the body says error=\"{e}\""));
     }
-    if score == 0 {
-        return None;
-    }
+    let grade = grade?;
     let mut fix = Fix::new(
         "complete-mfa",
         "Sign in interactively with the second factor, or use an automation credential",
@@ -102,7 +108,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         ));
     }
     fix = fix.step("Scripts and CI: use a credential made for automation (personal access token, service principal, managed identity, client credentials) instead of a user's password.");
-    Some(f.fix(fix).with_score(score))
+    Some(f.fix(fix).graded(grade))
 }
 
 #[cfg(test)]
@@ -132,7 +138,7 @@ mod tests {
         x.body = br#"{"error":"mfa_required","error_description":"Multifactor authentication required","mfa_token":"Fe26.2*abc"}"#.to_vec();
         let ev = Evidence::new(r, vec![x], None, None, NOW);
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 88);
+        assert_eq!(f.grade, Grade::Clear);
         assert!(
             !format!("{f:?}").contains("Fe26"),
             "mfa_token must not be shown"

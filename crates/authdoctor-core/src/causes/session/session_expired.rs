@@ -31,7 +31,7 @@
 //! RFC 6265 §4.1.2 (Set-Cookie attributes), §5.3 (storage model); OWASP Session Management
 //! Cheat Sheet.
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
 use crate::time::human_duration;
@@ -83,8 +83,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let last = ev.last()?;
     let now = ev.har.as_ref().and_then(|h| h.started_at).unwrap_or(ev.now);
-    let mut score = 0u8;
-    let mut f = Finding::new(ID, "", 0);
+    // The strongest sign seen; none, no finding.
+    let mut grade: Option<Grade> = None;
+    let mut f = Finding::new(ID, "", Grade::Faint);
     let mut title = String::new();
 
     if let Some(h) = &ev.har {
@@ -92,7 +93,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             if let Some(exp) = c.expires
                 && exp <= now
             {
-                score = score.max(85);
+                grade = grade.max(Some(Grade::Clear));
                 title = format!(
                     "The session cookie {} had expired {} before the request",
                     c.name,
@@ -116,7 +117,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .filter(|n| session_like(n) && !sent.contains(n))
             .collect();
         if !missing.is_empty() && !ev.request.headers.has("authorization") {
-            score = score.max(70);
+            grade = grade.max(Some(Grade::Likely));
             if title.is_empty() {
                 title = format!("The session cookie {} set earlier was not sent", missing[0]);
             }
@@ -133,7 +134,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let deleted = set_cookie_deletions(&last.headers.all("set-cookie"), now);
     let deleted: Vec<&String> = deleted.iter().filter(|n| session_like(n)).collect();
     if !deleted.is_empty() {
-        score = score.max(80);
+        grade = grade.max(Some(Grade::Probable));
         if title.is_empty() {
             title = format!(
                 "The server ended the session: the 401 deletes the cookie {}",
@@ -146,9 +147,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             json!({ "deleted": deleted }),
         );
     }
-    if score == 0 {
-        return None;
-    }
+    let grade = grade?;
     f.title = title;
     Some(
         f.fix(
@@ -156,7 +155,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 .step("Sign in again (or re-run the login request) and retry with the new session cookie.")
                 .step("If sessions end too soon, check the idle timeout and the cookie's SameSite/Secure/Domain attributes."),
         )
-        .with_score(score),
+        .graded(grade),
     )
 }
 

@@ -31,7 +31,7 @@
 //! AWS STS: "Temporary security credentials" and "Using temporary credentials with AWS
 //! resources"; AWS error code `ExpiredToken`.
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::sigv4::diagnose;
 use crate::sigv4::parse;
@@ -64,22 +64,23 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         return None;
     }
     let mut f = match expired {
-        Some(e) => Finding::new(ID, "The AWS session token has expired", 95).evidence(
-            "response.body.code",
-            format!(
-                "the server answered {} {}{}",
-                x.status,
-                e.code,
-                e.message
-                    .as_deref()
-                    .map(|m| format!(": {m:?}"))
-                    .unwrap_or_default()
+        Some(e) => Finding::new(ID, "The AWS session token has expired", Grade::Confirmed)
+            .evidence(
+                "response.body.code",
+                format!(
+                    "the server answered {} {}{}",
+                    x.status,
+                    e.code,
+                    e.message
+                        .as_deref()
+                        .map(|m| format!(": {m:?}"))
+                        .unwrap_or_default()
+                ),
             ),
-        ),
         None => Finding::new(
             ID,
             "A temporary AWS access key (ASIA…) was sent without its session token",
-            85,
+            Grade::Clear,
         ),
     };
     if let Some(c) = &claimed {
@@ -132,7 +133,7 @@ mod tests {
         );
         ev.exchanges[0].body = b"<ErrorResponse><Error><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error></ErrorResponse>".to_vec();
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 95);
+        assert_eq!(f.grade, Grade::Confirmed);
         assert!(!format!("{f:?}").contains("FwoGZXIvYXdzEXAMPLETOKEN"));
     }
 
@@ -143,7 +144,7 @@ mod tests {
             403,
             &[],
         );
-        assert_eq!(super::check(&ev).unwrap().score, 85);
+        assert_eq!(super::check(&ev).unwrap().grade, Grade::Clear);
     }
 
     #[test]

@@ -33,7 +33,7 @@
 //! AWS Signature Version 4: "Elements of a request signature" (the 15-minute window);
 //! AWS error codes `RequestTimeTooSkewed`, `RequestExpired`; RFC 9110 §6.6.1 (Date).
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::sigv4::diagnose::{self, MAX_SKEW_SECS};
 use crate::time::{format_unix, human_duration};
@@ -59,10 +59,12 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         return None;
     }
     let ok = !ev.is_auth_failure();
-    let score: u8 = match (said, ok) {
-        (true, _) => 95,
-        (false, true) => 45,
-        (false, false) => 85,
+    // AWS saying so confirms the measured skew; a request that succeeded anyway is only a
+    // warning about the next one.
+    let grade = match (said, ok) {
+        (true, _) => Grade::Confirmed,
+        (false, true) => Grade::Possible,
+        (false, false) => Grade::Clear,
     };
     let title = match skew {
         Some(t) => {
@@ -79,7 +81,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         }
         None => "AWS says the request time is too far from its clock".into(),
     };
-    let mut f = Finding::new(ID, title, score);
+    let mut f = Finding::new(ID, title, grade);
     if let Some(e) = &a.server
         && said
     {
@@ -183,7 +185,7 @@ mod tests {
             "<Response><Errors><Error><Code>AuthFailure</Code></Error></Errors></Response>",
         );
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 85);
+        assert_eq!(f.grade, Grade::Clear);
         assert!(
             f.title.contains("20m0s behind") || f.title.contains("20m behind"),
             "{}",
@@ -197,7 +199,7 @@ mod tests {
         let ev = ev_signed_at(NOW - 1200, 200, "");
         let f = super::check(&ev).unwrap();
         assert!(
-            f.score < 50 && f.title.contains("AWS would refuse"),
+            f.grade < Grade::Plausible && f.title.contains("AWS would refuse"),
             "{}",
             f.title
         );
@@ -213,7 +215,7 @@ mod tests {
         let body = "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message><RequestTime>20261122T101500Z</RequestTime><ServerTime>2026-11-22T10:35:00Z</ServerTime></Error>";
         let ev = ev_signed_at(NOW, 403, body);
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 95);
+        assert_eq!(f.grade, Grade::Confirmed);
         let _ = Header::new("a", "b");
     }
 }

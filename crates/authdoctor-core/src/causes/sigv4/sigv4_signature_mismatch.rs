@@ -42,7 +42,7 @@
 //! AWS Signature Version 4 (docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html);
 //! "Troubleshoot signed requests" (reference_sigv-troubleshooting.html); curl `--aws-sigv4`.
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::sigv4::diagnose::{self, Analysis, Difference};
 use serde_json::json;
@@ -78,7 +78,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 Finding::new(
                     ID,
                     format!("The SigV4 Authorization header is incomplete: {e}"),
-                    75,
+                    Grade::Likely,
                 )
                 .evidence(
                     "request.header.authorization",
@@ -89,13 +89,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         }
     };
     let certain: Vec<&Difference> = a.differences.iter().filter(|d| d.is_certain()).collect();
-    let score: u8 = match code {
-        Some(c) if MISMATCH_CODES.contains(&c) => 92,
+    let grade = match code {
+        Some(c) if MISMATCH_CODES.contains(&c) => Grade::Certain,
         // EC2 says AuthFailure for a wrong signature and for an unknown key alike: only a
         // recomputation or a named difference makes the signature the better explanation.
-        Some("AuthFailure") if a.recomputed_matches.is_some() || !certain.is_empty() => 78,
+        Some("AuthFailure") if a.recomputed_matches.is_some() || !certain.is_empty() => {
+            Grade::Probable
+        }
         Some(_) => return None,
-        None if !certain.is_empty() => 70,
+        None if !certain.is_empty() => Grade::Likely,
         None => return None,
     };
     let lead = certain
@@ -107,7 +109,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         Some(d) => format!("The SigV4 signature does not match: {}", headline(d)),
         None => "The SigV4 signature does not match the one the server computed".into(),
     };
-    let mut f = Finding::new(ID, title, score);
+    let mut f = Finding::new(ID, title, grade);
     if let (Some(c), Some(x)) = (code, ev.last()) {
         let msg = crate::sigv4::parse::aws_error(&x.headers, &x.body)
             .and_then(|e| e.message)
@@ -347,14 +349,14 @@ mod tests {
         let ev = signed_evidence(|_| {}, MISMATCH, true);
         let f = super::check(&ev).unwrap();
         assert!(f.title.contains("not AWS's secret"), "{}", f.title);
-        assert!(f.score > 80);
+        assert!(f.grade > Grade::Probable);
     }
 
     #[test]
     fn without_secret_still_reports_the_server_code() {
         let ev = signed_evidence(|_| {}, MISMATCH, false);
         let f = super::check(&ev).unwrap();
-        assert_eq!(f.score, 92);
+        assert_eq!(f.grade, Grade::Certain);
         let text = format!("{f:?}");
         assert!(!text.contains(SECRET));
     }

@@ -38,7 +38,7 @@
 //! RFC 9449 §4.2, §4.3, §7.1, §8, §9, §11.1; RFC 7638 (JWK thumbprint).
 
 use crate::causes::consistency::{Profile, Signal};
-use crate::diagnosis::{Effort, Finding, Fix, Weight};
+use crate::diagnosis::{Effort, Finding, Fix, Grade, Weight};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
 use crate::statement::{Said, Strength};
@@ -62,7 +62,7 @@ const FUTURE: i64 = 60;
 struct Item {
     field: &'static str,
     text: String,
-    score: u8,
+    grade: Grade,
 }
 
 pub fn check(ev: &Evidence) -> Option<Finding> {
@@ -118,14 +118,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             text: format!(
                 "the token is DPoP-bound (cnf.jkt {jkt}) but was sent as Bearer: a bound token goes under Authorization: DPoP with a proof (RFC 9449 §7.1)"
             ),
-            score: 93,
+            grade: Grade::Confirmed,
         });
     }
     match &ev.dpop {
         None if scheme == "dpop" || (scheme == "bearer" && bound.is_some()) => items.push(Item {
             field: "proof",
             text: "no DPoP proof header was sent: every request with a DPoP-bound token needs a fresh proof (RFC 9449 §4, §7.1)".into(),
-            score: 92,
+            grade: Grade::Certain,
         }),
         None => {}
         Some(seen) => proof_items(ev, seen, token.as_deref(), bound.as_deref(), &mut items),
@@ -137,14 +137,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 text: format!(
                     "the server requires a nonce (DPoP-Nonce: {n}) and the proof carries none (RFC 9449 §9)"
                 ),
-                score: 91,
+                grade: Grade::Certain,
             }),
             Some(got) if got != n => items.push(Item {
                 field: "nonce",
                 text: format!(
                     "the proof's nonce is {got}, but the server now wants {n} (DPoP-Nonce; RFC 9449 §9)"
                 ),
-                score: 90,
+                grade: Grade::Certain,
             }),
             _ => {}
         }
@@ -152,7 +152,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         items.push(Item {
             field: "nonce",
             text: "the server answers use_dpop_nonce: it requires a nonce in the proof (RFC 9449 §8, §9)".into(),
-            score: 88,
+            grade: Grade::Clear,
         });
     }
     let words = ev
@@ -166,7 +166,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         items.push(Item {
             field: "jti",
             text: "the server says the proof was used before (its jti was seen): a proof is one-time — a retried or copied request carries a stale proof (RFC 9449 §11.1)".into(),
-            score: 90,
+            grade: Grade::Certain,
         });
     }
     if items.is_empty() {
@@ -182,15 +182,17 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         items.push(Item {
             field: "proof",
             text: format!("the server refused the DPoP proof: {said:?}"),
-            score: 80,
+            grade: Grade::Probable,
         });
     }
-    items.sort_by_key(|i| std::cmp::Reverse(i.score));
+    // Strongest first; equal grades keep the order the checks run in (the request's shape,
+    // then the proof, then the server's nonce and replay).
+    items.sort_by_key(|i| std::cmp::Reverse(i.grade));
     let first = &items[0];
     let mut f = Finding::new(
         ID,
         format!("The DPoP proof does not fit: {}", first.text),
-        first.score,
+        first.grade,
     );
     for i in &items {
         f = f.evidence_with(
@@ -254,14 +256,14 @@ fn proof_items(
             field: "proof",
             text: "more than one DPoP header was sent: exactly one is allowed (RFC 9449 §4.3)"
                 .into(),
-            score: 88,
+            grade: Grade::Clear,
         });
     }
     for problem in &p.problems {
         items.push(Item {
             field: "proof",
             text: format!("{problem} (RFC 9449 §4.2, §4.3)"),
-            score: 90,
+            grade: Grade::Certain,
         });
     }
     // The hop the proof went with: the user's request, or (signed here) the last hop.
@@ -278,7 +280,7 @@ fn proof_items(
                 "the proof's htm is {htm}, but the request's method is {}",
                 method.trim()
             ),
-            score: 91,
+            grade: Grade::Certain,
         });
     }
     if let Some(htu) = &p.htu {
@@ -291,7 +293,7 @@ fn proof_items(
                     crate::secret::redact_url(htu),
                     crate::secret::redact_url(want.as_deref().unwrap_or(&url)),
                 ),
-                score: 91,
+                grade: Grade::Certain,
             });
         }
     }
@@ -307,7 +309,11 @@ fn proof_items(
                 text: format!(
                     "the proof's iat is {age} s before {whose}: servers accept a proof for seconds to a few minutes after it is made (RFC 9449 §11.1) — a saved or copied proof is stale"
                 ),
-                score: if age > SURELY_OLD { 90 } else { 72 },
+                grade: if age > SURELY_OLD {
+                    Grade::Certain
+                } else {
+                    Grade::Likely
+                },
             });
         } else if -age > FUTURE {
             items.push(Item {
@@ -316,7 +322,7 @@ fn proof_items(
                     "the proof's iat is {} s after {whose}: the signer's clock is ahead",
                     -age
                 ),
-                score: 85,
+                grade: Grade::Clear,
             });
         }
     }
@@ -326,14 +332,14 @@ fn proof_items(
             None => items.push(Item {
                 field: "ath",
                 text: "the proof has no ath claim: with an access token it must carry the token's hash (RFC 9449 §4.2)".into(),
-                score: 90,
+                grade: Grade::Certain,
             }),
             Some(a) if *a != want => items.push(Item {
                 field: "ath",
                 text: format!(
                     "the proof's ath is {a}, but the token's hash (base64url SHA-256) is {want}: the proof was made for another token"
                 ),
-                score: 91,
+                grade: Grade::Certain,
             }),
             _ => {}
         }
@@ -346,7 +352,7 @@ fn proof_items(
             text: format!(
                 "the proof is signed by the key with thumbprint {got}, but the token is bound to cnf.jkt {want}: sign with the key the token was issued for"
             ),
-            score: 92,
+            grade: Grade::Certain,
         });
     }
 }

@@ -30,7 +30,7 @@
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
 use crate::statement::Said;
@@ -62,13 +62,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let last = ev.last()?;
     let granted = ev.jws().and_then(|j| j.scopes());
-    let mut score = 0u8;
+    // The strongest sign seen; none, no finding.
+    let mut grade: Option<Grade> = None;
     let mut required: Vec<String> = Vec::new();
-    let mut f = Finding::new(ID, "", 0);
+    let mut f = Finding::new(ID, "", Grade::Faint);
 
     if let Some(b) = ev.challenge("bearer") {
         if b.param("error").is_some_and(|e| e == "insufficient_scope") {
-            score = 92;
+            grade = Some(Grade::Certain);
             f = f.evidence(
                 "response.header.www-authenticate",
                 "the server says error=\"insufficient_scope\"",
@@ -81,12 +82,12 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 format!("the challenge asks for scope {s:?}"),
                 json!({ "required": required }),
             );
-            if score == 0
+            if grade.is_none()
                 && granted
                     .as_ref()
                     .is_some_and(|g| required.iter().any(|r| !g.contains(r)))
             {
-                score = 80;
+                grade = Some(Grade::Probable);
             }
         }
     }
@@ -104,7 +105,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 .iter()
                 .any(|a| crate::vendor::github_scope_granted(&have, a))
         {
-            score = score.max(78);
+            grade = grade.max(Some(Grade::Probable));
             f = f.evidence_with(
                 "response.header.x-accepted-oauth-scopes",
                 format!(
@@ -123,7 +124,12 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if let Some(idp) = &ev.idp
         && let Some(c) = idp.failing("scope")
     {
-        score = score.max(if c.any_of { 60 } else { 84 });
+        // Any one of several scopes would do: which one the API wants is a guess.
+        grade = grade.max(Some(if c.any_of {
+            Grade::Plausible
+        } else {
+            Grade::Probable
+        }));
         f = crate::causes::idp::claim_evidence(f, c);
         if required.is_empty() {
             required = if c.any_of {
@@ -157,7 +163,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .cloned()
             .collect();
         if !lacking.is_empty() {
-            score = score.max(80);
+            grade = grade.max(Some(Grade::Probable));
             f = f.evidence_with(
                 "api.description",
                 format!(
@@ -172,9 +178,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             }
         }
     }
-    if score == 0 {
-        return None;
-    }
+    let grade = grade?;
     let missing: Vec<String> = match &granted {
         Some(g) => {
             f = f.evidence_with(
@@ -220,7 +224,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 .step(format!("Ask the issuer for scope \"{want}\" (plus the scopes you already use)."))
                 .step("Check the client is allowed that scope; some issuers drop disallowed scopes silently."),
         )
-        .with_score(score),
+        .graded(grade),
     )
 }
 
@@ -255,7 +259,7 @@ fn sas_permissions(ev: &Evidence) -> Option<Finding> {
                 "The SAS grants sp={sp}: a {} needs {want}",
                 ev.request.method.to_ascii_uppercase()
             ),
-            88,
+            Grade::Clear,
         )
         .evidence_with(
             "request.query.sp",

@@ -33,7 +33,7 @@
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::statement::Said;
 use crate::time::{format_unix, human_duration};
@@ -61,14 +61,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         return None;
     }
     let ago = t - exp;
-    let mut score = 90;
+    // exp in the past by the judging clock is a measurement; the server's invalid_token confirms.
+    let mut grade = Grade::Certain;
     let mut f = Finding::new(
         ID,
         format!(
             "The access token expired {} ago by {clock}",
             human_duration(ago)
         ),
-        0,
+        grade,
     )
     .evidence_with(
         "token.claims.exp",
@@ -133,7 +134,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if let Some(b) = ev.challenge("bearer")
         && b.param("error").is_some_and(|e| e == "invalid_token")
     {
-        score = 95;
+        grade = Grade::Confirmed;
         let desc = b.param("error_description").unwrap_or("");
         f = f.evidence(
             "response.header.www-authenticate",
@@ -144,11 +145,11 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     if valid_by_ntp {
         // The token is fine by true time: the clock is the cause (clock-skew ranks first).
-        score = score.min(80);
+        grade = grade.min(Grade::Probable);
     }
     Some(
         f.fix(super::new_token_fix(ev, "The token has expired."))
-            .with_score(score),
+            .graded(grade),
     )
 }
 
@@ -169,7 +170,7 @@ fn signed_url_expired(ev: &Evidence) -> Option<Finding> {
                 human_duration(t - exp.unix),
                 exp.params
             ),
-            90,
+            Grade::Certain,
         )
         .evidence_with(
             "request.query",
@@ -216,7 +217,7 @@ mod tests {
             f.title,
             "The access token expired 3m12s ago by the server's clock"
         );
-        assert_eq!(f.score, 95);
+        assert_eq!(f.grade, Grade::Confirmed);
         assert_eq!(ids(&ev)[0], "token-expired");
     }
 

@@ -29,7 +29,7 @@
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::statement::Said;
 use crate::time::{format_unix, human_duration};
@@ -55,16 +55,17 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let nbf = j.time_claim("nbf").filter(|n| *n > t);
     // An iat a few seconds ahead is normal clock noise; servers that check iat allow some.
     let iat = j.time_claim("iat").filter(|i| *i > t + 5);
-    let (claim, when, score) = match (nbf, iat) {
-        (Some(n), _) => ("nbf", n, 88),
-        (None, Some(i)) => ("iat", i, 62),
+    // Servers must honour nbf; fewer check iat.
+    let (claim, when, grade) = match (nbf, iat) {
+        (Some(n), _) => ("nbf", n, Grade::Clear),
+        (None, Some(i)) => ("iat", i, Grade::Plausible),
         _ => return None,
     };
     // Re-judged by NTP time: a token valid by true time points at the judging clock.
     let ntp = ev.ntp_time();
-    let score = match ntp {
-        Some(n) if when <= n => score.min(60),
-        _ => score,
+    let grade = match ntp {
+        Some(n) if when <= n => grade.min(Grade::Plausible),
+        _ => grade,
     };
     let mut f = Finding::new(
         ID,
@@ -72,7 +73,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             "The token is not valid yet: {claim} is {} in the future by {clock}",
             human_duration(when - t)
         ),
-        score,
+        grade,
     )
     .evidence_with(
         &format!("token.claims.{claim}"),
@@ -142,7 +143,7 @@ fn signed_url_not_yet_valid(ev: &Evidence) -> Option<Finding> {
                 start.params,
                 human_duration(start.unix - t)
             ),
-            86,
+            Grade::Clear,
         )
         .evidence_with(
             "request.query",

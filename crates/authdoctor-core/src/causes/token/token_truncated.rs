@@ -29,6 +29,7 @@
 //! RFC 4648 §5 (base64url).
 
 use crate::diagnosis::Finding;
+use crate::diagnosis::Grade;
 use crate::evidence::Evidence;
 use crate::token::jwt::{JwtAnalysis, JwtDefect};
 use serde_json::json;
@@ -52,10 +53,12 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         JwtAnalysis::Jwe { .. } => return None,
     };
     let first = defects.first()?;
-    let score = match first {
-        JwtDefect::SignatureLength { .. } => 86,
-        JwtDefect::EmptySignature { .. } => 80,
-        _ => 90,
+    // A signature of the wrong length may be another algorithm's; an empty one may be an
+    // unsecured token on purpose.
+    let grade = match first {
+        JwtDefect::SignatureLength { .. } => Grade::Clear,
+        JwtDefect::EmptySignature { .. } => Grade::Probable,
+        _ => Grade::Certain,
     };
     let len = ev
         .authorization
@@ -65,7 +68,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let mut f = Finding::new(
         ID,
         format!("The token is damaged: its {}", first.describe()),
-        score,
+        grade,
     );
     for d in &defects {
         f = f.evidence_with(
@@ -109,6 +112,6 @@ mod tests {
         let t = jwt(json!({"sub":"x"}));
         let two = t.rsplit_once('.').unwrap().0;
         let ev = evidence(&[("Authorization", &format!("Bearer {two}"))], 401, &[]);
-        assert_eq!(super::check(&ev).unwrap().score, 90);
+        assert_eq!(super::check(&ev).unwrap().grade, Grade::Certain);
     }
 }

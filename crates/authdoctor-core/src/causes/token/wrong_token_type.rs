@@ -31,7 +31,7 @@
 
 use crate::causes::consistency::{Profile, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::statement::Said;
 use serde_json::json;
@@ -124,15 +124,16 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if markers.is_empty() {
         return None;
     }
-    let score = if kind.starts_with("a refresh") {
-        88
+    // Each independent marker (typ, token_use, a missing claim…) adds certainty.
+    let grade = if markers.len() >= 3 {
+        Grade::Certain
     } else {
-        84 + (markers.len().min(3) as u8 * 2)
+        Grade::Clear
     };
     let mut f = Finding::new(
         ID,
         format!("The token sent is {kind}, not an access token"),
-        score,
+        grade,
     );
     for m in &markers {
         f = f.evidence_with(

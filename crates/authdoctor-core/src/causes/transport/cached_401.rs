@@ -35,7 +35,7 @@
 //! ## References
 //! RFC 9111 §3.5 (storing responses to authenticated requests), §5.1 (Age); RFC 9110 §7.6.3 (Via).
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
 use serde_json::json;
@@ -50,8 +50,9 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         return None;
     }
     let last = ev.last()?;
-    let mut score = 0u8;
-    let mut f = Finding::new(ID, "", 0);
+    // The strongest sign of a cache seen; none, no finding.
+    let mut grade: Option<Grade> = None;
+    let mut f = Finding::new(ID, "", Grade::Faint);
     for name in [
         "x-cache",
         "x-cache-status",
@@ -63,7 +64,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     ] {
         for v in last.headers.all(name) {
             if v.to_ascii_uppercase().contains("HIT") {
-                score = score.max(90);
+                grade = grade.max(Some(Grade::Certain));
                 f = f.evidence_with(
                     &format!("response.header.{name}"),
                     format!("{name}: {v} — the response came from a cache"),
@@ -78,7 +79,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         .and_then(|a| a.trim().parse::<u64>().ok())
         && age > 0
     {
-        score = score.max(70);
+        grade = grade.max(Some(Grade::Likely));
         f = f.evidence_with(
             "response.header.age",
             format!("Age: {age} — the response was stored {age}s ago"),
@@ -91,7 +92,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .first("x-varnish")
             .is_some_and(|v| v.split_whitespace().count() >= 2)
     {
-        score = score.max(75);
+        grade = grade.max(Some(Grade::Likely));
         f = f.evidence(
             "response.header.x-varnish",
             "X-Varnish carries two ids: a Varnish cache hit",
@@ -105,8 +106,8 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     {
         let status = p.status.unwrap_or(0);
         if p.differs == Some(true) {
-            if score > 0 || status < 400 {
-                score = 97;
+            if grade.is_some() || status < 400 {
+                grade = Some(Grade::Proven);
             }
             f = f.evidence_with(
                 "probe.cache-bust",
@@ -115,8 +116,8 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 ),
                 json!({ "probe": "cache-bust", "status": status }),
             );
-        } else if score > 0 {
-            score = score.min(35);
+        } else if grade.is_some() {
+            grade = grade.min(Some(Grade::Doubtful));
             f = f.evidence_with(
                 "probe.cache-bust",
                 format!("probe cache-bust: past the cache the origin also answers {status}: the cache is not the cause"),
@@ -124,12 +125,10 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             );
         }
     }
-    if score == 0 {
-        return None;
-    }
+    let mut grade = grade?;
     if !ev.has_any_credential() {
         // A cached 401 to an anonymous request is the right answer, served fast.
-        score = 25;
+        grade = Grade::Faint;
     }
     if let Some(cc) = last.headers.first("cache-control") {
         f = f.evidence(
@@ -154,7 +153,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 .step("nginx: remove 401 from proxy_cache_valid, or add $http_authorization to proxy_cache_key.")
                 .step("Have the origin send 'Cache-Control: no-store' with 401 responses."),
         )
-        .with_score(score),
+        .graded(grade),
     )
 }
 

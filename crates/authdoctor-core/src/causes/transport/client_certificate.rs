@@ -40,7 +40,7 @@
 //! (validity), §4.2.1.12 (extended key usage, `id-kp-clientAuth`); nginx `ssl_verify_client`,
 //! `$ssl_client_verify` and the non-standard 495/496 codes.
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
 use crate::time::{format_unix, human_duration};
@@ -59,13 +59,14 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let last = ev.last()?;
     let body = last.body_text().to_ascii_lowercase();
     let tls = last.tls.as_ref();
-    let mut score = 0u8;
+    // The strongest sign seen; none, no finding.
+    let mut grade: Option<Grade> = None;
     let mut title = String::new();
-    let mut f = Finding::new(ID, "", 0);
+    let mut f = Finding::new(ID, "", Grade::Faint);
 
     let verify = last.headers.first("x-client-verify").map(str::to_string);
     if body.contains(NGINX_NO_CERT) || last.status == 496 {
-        score = 92;
+        grade = Some(Grade::Certain);
         title = "The server requires a client certificate and none was sent".into();
         f = f.evidence_with(
             "response.body",
@@ -76,7 +77,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             json!({ "status": last.status }),
         );
     } else if body.contains(NGINX_BAD_CERT) || last.status == 495 {
-        score = 90;
+        grade = Some(Grade::Certain);
         title = "The server rejected the client certificate".into();
         f = f.evidence_with(
             "response.body",
@@ -90,7 +91,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if let Some(v) = &verify
         && (v.eq_ignore_ascii_case("none") || v.to_ascii_uppercase().starts_with("FAILED"))
     {
-        score = score.max(93);
+        grade = grade.max(Some(Grade::Confirmed));
         let reason = v.split_once(':').map(|(_, r)| r.trim()).unwrap_or("");
         if title.is_empty() {
             title = if v.eq_ignore_ascii_case("none") {
@@ -126,8 +127,8 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             ),
             json!({ "acceptable_cas": t.acceptable_client_cas, "sent": t.client_cert_sent }),
         );
-        if !t.client_cert_sent && score == 0 && ev.is_auth_failure() {
-            score = 80;
+        if !t.client_cert_sent && grade.is_none() && ev.is_auth_failure() {
+            grade = Some(Grade::Probable);
             title = "The server asked for a client certificate and none was sent".into();
         }
     }
@@ -222,11 +223,13 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             );
         }
         if let Some(d) = defect {
-            if score > 0 || ev.is_auth_failure() {
-                score = score.max(if ev.is_auth_failure() { 75 } else { 0 });
+            if ev.is_auth_failure() {
+                grade = grade.max(Some(Grade::Likely));
+            }
+            if grade.is_some() {
                 title = d;
             }
-        } else if score > 0 {
+        } else if grade.is_some() {
             f = f.evidence(
                 "probe.client-certificate",
                 format!(
@@ -244,12 +247,10 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 ),
             );
         }
-    } else if score > 0 {
+    } else if grade.is_some() {
         f = f.evidence("request.transport.cert", "no --cert was given");
     }
-    if score == 0 {
-        return None;
-    }
+    let grade = grade?;
     f.title = title;
     Some(
         f.fix(
@@ -263,7 +264,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .step("Renew an expired certificate; ask the API owner which CA issues client certificates.")
             .command("openssl x509 -in client.pem -noout -subject -issuer -dates -ext extendedKeyUsage"),
         )
-        .with_score(score),
+        .graded(grade),
     )
 }
 

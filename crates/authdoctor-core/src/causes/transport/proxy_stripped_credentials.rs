@@ -37,7 +37,7 @@
 
 use crate::causes::consistency::{Profile, READ_A_CREDENTIAL, Signal};
 use crate::diagnosis::Weight;
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use crate::model::HeaderList;
 use crate::model::ProxySource;
@@ -127,10 +127,12 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     }
     let signal = signal?;
 
-    let mut score = 45;
-    let mut f = Finding::new(ID, "", 0).evidence("response.header.www-authenticate", signal);
+    // A refusal that reads like "no credential" is possible; each sign of an intermediary, and
+    // the probes, move it.
+    let mut grade = Grade::Possible;
+    let mut f = Finding::new(ID, "", grade).evidence("response.header.www-authenticate", signal);
     if let Some(w) = without {
-        score = 72;
+        grade = Grade::Likely;
         f = f.evidence_with(
             "probe.without-credentials",
             format!(
@@ -141,7 +143,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         );
     }
     if let Some(p) = &ev.proxy {
-        score = 85;
+        grade = Grade::Clear;
         let src = match (p.source, &p.env_var) {
             (ProxySource::Flag, _) => "the -x/--proxy flag".to_string(),
             (ProxySource::Env, Some(v)) => format!("the {v} environment variable"),
@@ -156,17 +158,21 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             json!({ "proxy": crate::secret::redact_url(&p.url), "source": p.source }),
         );
     }
+    let mut via_seen = false;
     for v in last.headers.all("via") {
-        score = score.max(78);
+        via_seen = true;
+        grade = grade.max(Grade::Probable);
         f = f.evidence_with(
             "response.header.via",
             format!("Via: {v} — an intermediary handled the request"),
             json!({ "via": v }),
         );
     }
+    let mut x_cache_seen = false;
     for v in last.headers.all("x-cache") {
         if v.contains(" from ") {
-            score = score.max(70);
+            x_cache_seen = true;
+            grade = grade.max(Grade::Likely);
             f = f.evidence(
                 "response.header.x-cache",
                 format!("X-Cache: {v} — a proxy cache handled the request"),
@@ -176,7 +182,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     let mut proven = false;
     if let Some(d) = direct {
         if d.differs == Some(true) {
-            score = 96;
+            grade = Grade::Proven;
             proven = true;
             f = f.evidence_with(
                 "probe.direct",
@@ -188,7 +194,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 json!({ "probe": "direct", "status": d.status, "via_proxy": last.status }),
             );
         } else {
-            score = score.min(40);
+            grade = grade.min(Grade::Doubtful);
             f = f.evidence_with(
                 "probe.direct",
                 format!(
@@ -199,12 +205,15 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             );
         }
     }
-    if score == 45 || (without.is_some() && ev.proxy.is_none() && !proven) {
+    let intermediary = ev.proxy.is_some() || via_seen || x_cache_seen;
+    let refuted = direct.is_some() && !proven;
+    let nothing_else = !intermediary && without.is_none() && direct.is_none();
+    if nothing_else || (without.is_some() && ev.proxy.is_none() && !proven) {
         f = f.evidence("transport", "no proxy is configured or announced; a reverse proxy or gateway in front of the API may still remove the header");
     }
     f.title = if proven {
         "A proxy between you and the server removed or rewrote the credential (the direct request gets a different answer)".into()
-    } else if score > 45 && ev.proxy.is_some() || score > 72 {
+    } else if !refuted && (ev.proxy.is_some() || via_seen) {
         "A proxy between you and the server removed the credential".into()
     } else {
         "The credential was sent but the server saw none: something in between may have removed it"
@@ -223,7 +232,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 .step("Retry without the proxy: curl --noproxy '*' … (or NO_PROXY=host).")
                 .step("squid: drop 'request_header_access Authorization deny all'; nginx: do not set proxy_set_header Authorization \"\"; gateways: allow the header through."),
         )
-        .with_score(score),
+        .graded(grade),
     )
 }
 

@@ -31,7 +31,7 @@
 //! RFC 9110 §15.4 (redirects), §11.6.2; Fetch Standard §4.4 (HTTP-redirect fetch, step 13);
 //! curl CVE-2022-27776.
 
-use crate::diagnosis::{Effort, Finding, Fix};
+use crate::diagnosis::{Effort, Finding, Fix, Grade};
 use crate::evidence::Evidence;
 use serde_json::json;
 
@@ -63,7 +63,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             crate::secret::redact_url(&hop.url),
             names.join(", ")
         ),
-        92,
+        Grade::Certain,
     );
     if let Some(p) = prev {
         f = f.evidence_with(

@@ -4,13 +4,19 @@
 //! answer ([`verify`]). A fix is only called verified when the re-sent request got a 2xx. A
 //! non-idempotent request is not re-sent without `allow_replay`; a DPoP proof is never sent
 //! twice; a credential goes only where the request's outbound gate allows. The result is a
-//! typed [`FixOutcome`] that the report carries as its `fix` field.
+//! typed [`FixOutcome`] that the report carries as its `fix` field, and [`final_outcome`] says
+//! how the loop ended. With the default feature `profile`, [`profile::ProfileHost`] is a ready
+//! `Host` that sends through authdoctor-net and takes tokens from authdoctor's profiles.
 
 mod apply;
+mod outcome;
+#[cfg(feature = "profile")]
+pub mod profile;
 mod verify;
 
 pub use apply::{Refused, apply};
 pub use authdoctor_core::fix::{Action, FixOutcome, Planned, plan};
+pub use outcome::final_outcome;
 pub use verify::{claims_changed, verify};
 
 use authdoctor_core::diagnosis::Finding;

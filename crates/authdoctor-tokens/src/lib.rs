@@ -13,7 +13,10 @@
 //! feature `middleware` (`middleware::TokenMiddleware`); the token-injecting reverse proxy
 //! ([`proxy`]); how a profile's credentials stand, as the typed watch document and the redacted
 //! token view ([`status`]); a profile's effective values and its secrets' availability
-//! ([`inspect`]); and adding a profile to a config file in place ([`edit`]).
+//! ([`inspect`]); adding a profile to a config file in place ([`edit`]) from the issuer's
+//! discovery document ([`init`]); a profile's token source built from the config files as a
+//! command-line program uses it ([`session`]); the minimal scope set ([`scopes`]); and the watch
+//! facts as OpenMetrics text ([`openmetrics`]).
 //!
 //! Cargo features (all off by default): `middleware` (above); `keyring` (token sets in the OS
 //! keyring's Secret Service, falling back to the 0600 file cache where there is none; see
@@ -27,11 +30,15 @@ pub mod edit;
 pub mod error;
 pub mod fleet;
 pub mod grant;
+pub mod init;
 pub mod inspect;
 pub mod layers;
 #[cfg(feature = "middleware")]
 pub mod middleware;
+pub mod openmetrics;
 pub mod proxy;
+pub mod scopes;
+pub mod session;
 pub mod source;
 pub mod status;
 pub mod token;

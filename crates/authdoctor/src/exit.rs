@@ -8,6 +8,9 @@
 use authdoctor_core::diagnosis::Outcome;
 use authdoctor_core::input::InputError;
 use authdoctor_net::send::NetError;
+use authdoctor_tokens::TokenError;
+use authdoctor_tokens::init::InitError;
+use authdoctor_tokens::session::SessionError;
 
 /// Every exit code authdoctor itself chooses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +114,11 @@ pub enum CliError {
     Input(#[from] InputError),
     #[error(transparent)]
     Net(#[from] NetError),
+    /// A profile's configuration, caches or HTTP client.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Init(#[from] InitError),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -121,6 +129,10 @@ impl CliError {
     fn code(&self) -> i32 {
         match self {
             CliError::Input(_) | CliError::Usage(_) | CliError::Io(_) => USAGE,
+            CliError::Session(_) => USAGE,
+            // An issuer that answered with something else is a wrong URL, not a network problem.
+            CliError::Init(e @ InitError::Discovery(_)) if !e.issuer_answered() => UNREACHABLE,
+            CliError::Init(_) => USAGE,
             CliError::Net(
                 NetError::InvalidRequest(_) | NetError::ClientCert { .. } | NetError::CaCert { .. },
             ) => USAGE,
@@ -150,6 +162,15 @@ pub fn report(e: &CliError) -> i32 {
         crate::out::errln!("hint: {h}");
     }
     e.code()
+}
+
+/// The exit code for a token request that failed without a refusal to diagnose: the issuer not
+/// reached, else the profile or its secrets.
+pub fn for_token_error(e: &TokenError) -> i32 {
+    match e {
+        TokenError::Transport { .. } | TokenError::Discovery { .. } => UNREACHABLE,
+        _ => USAGE,
+    }
 }
 
 /// The exit code for a finished diagnosis.

@@ -10,7 +10,8 @@ use authdoctor_core::input::har::parse_har;
 use authdoctor_core::model::RequestSpec;
 use authdoctor_core::time::now_unix;
 use authdoctor_net::gather::{GatherOptions, gather};
-use authdoctor_net::probes::{ProbeOptions, ProfileHosts};
+use authdoctor_net::probes::ProbeOptions;
+use authdoctor_tokens::session;
 use clap::ArgMatches;
 use std::io::Read;
 
@@ -18,7 +19,7 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
     if let Some(path) = args.har.clone() {
         return run_har(&args, &path);
     }
-    let flags = ProbeFlags::of(&args);
+    let given = probes_given(&args);
     let opts = match &args.curl {
         Some(line) => {
             if !args.curl_flags.header.is_empty()
@@ -60,7 +61,7 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
     if let Some(path) = &args.dpop_key {
         spec.dpop_key = Some(load_dpop_key(path)?);
     }
-    let mut probes = probe_options(&flags, &spec);
+    let mut probes = session::with_profile_hosts(given, &spec);
     // On a terminal, after ~300 ms: which requests `check` is still waiting for.
     let pending = std::sync::Arc::new(authdoctor_net::probes::Pending::default());
     probes.pending = Some(pending.clone());
@@ -71,7 +72,6 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
             spec,
             probes,
             super::fix::FixOptions {
-                profile: args.idp.profile.clone(),
                 idp: args.idp.clone(),
                 allow_replay: args.allow_replay,
                 format: args.output.format,
@@ -112,38 +112,15 @@ fn sign_aws_sigv4(spec: &mut RequestSpec) -> Result<(), CliError> {
         .map_err(|e| CliError::Usage(e.to_string()))
 }
 
-/// The probe flags of `check`, kept apart from the curl flags (which are consumed).
-struct ProbeFlags {
-    no_probes: bool,
-    allow_replay: bool,
-    ntp: Vec<String>,
-}
-
-impl ProbeFlags {
-    fn of(args: &CheckArgs) -> Self {
-        ProbeFlags {
-            no_probes: args.no_probes,
-            allow_replay: args.allow_replay,
-            ntp: args.ntp.clone(),
-        }
-    }
-}
-
-/// The probes `check` runs: on unless `--no-probes`; `--ntp` servers; the profiles' hosts for
-/// the DNS comparison (a config that cannot be read only disables that comparison).
-fn probe_options(p: &ProbeFlags, spec: &RequestSpec) -> ProbeOptions {
+/// The probes `check` runs: on unless `--no-probes`; `--ntp` servers. The profiles' hosts for
+/// the DNS comparison are added per request (`session::with_profile_hosts`).
+fn probes_given(args: &CheckArgs) -> ProbeOptions {
     ProbeOptions {
-        enabled: !p.no_probes,
-        allow_replay: p.allow_replay,
-        ntp_servers: p.ntp.clone(),
-        profiles: profile_hosts(spec),
+        enabled: !args.no_probes,
+        allow_replay: args.allow_replay,
+        ntp_servers: args.ntp.clone(),
         ..Default::default()
     }
-}
-
-/// The profiles' hosts for the DNS comparison (a config that cannot be read only disables it).
-fn profile_hosts(spec: &RequestSpec) -> Option<ProfileHosts> {
-    authdoctor_net::gather::plan::profile_hosts(&super::config::layers(None).ok()?, spec)
 }
 
 /// Headers that describe one connection, not the request: a replay lets the client set them.
@@ -179,7 +156,7 @@ fn run_har(args: &CheckArgs, path: &str) -> Result<i32, CliError> {
                 spec.headers.retain(|h| {
                     !CONNECTION_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
                 });
-                let probes = probe_options(&ProbeFlags::of(args), &spec);
+                let probes = session::with_profile_hosts(probes_given(args), &spec);
                 let opts = GatherOptions {
                     probes: Some(probes),
                     ..Default::default()

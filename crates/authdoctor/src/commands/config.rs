@@ -13,20 +13,13 @@ use crate::cli::{ConfigInitArgs, ConfigShowArgs, Format};
 use crate::exit::{self, CliError};
 use crate::out::outln;
 use authdoctor_core::profile::{self, Layers, SecretRef};
-use authdoctor_tokens::edit::{
-    EditError, NewProfile, add_profile, check_existing, check_url, valid_env_name,
-    valid_profile_name, write_atomic,
-};
+use authdoctor_tokens::init::{self, InitRequest, Next};
 use authdoctor_tokens::inspect;
-use authdoctor_tokens::layers::{LayersError, user_file_path};
 use std::path::Path;
 
 /// Every layer from the machine (`project`: `--config FILE`), read by the library.
 pub fn layers(project: Option<&str>) -> Result<Layers, CliError> {
-    authdoctor_tokens::layers::load_layers(project.map(Path::new)).map_err(|e| match e {
-        LayersError::Read { .. } => CliError::Io(e.to_string()),
-        LayersError::Parse(_) => CliError::Usage(e.to_string()),
-    })
+    Ok(authdoctor_tokens::session::layers(project.map(Path::new))?)
 }
 
 /// Is a referenced secret available? Says how, never what.
@@ -85,189 +78,67 @@ pub fn show(args: ConfigShowArgs) -> Result<i32, CliError> {
     Ok(exit::OK)
 }
 
-fn edit_error(e: EditError) -> CliError {
-    match e {
-        EditError::Write { .. }
-        | EditError::WouldBeInvalid(_)
-        | EditError::DidNotReadBack { .. } => CliError::Io(e.to_string()),
-        _ => CliError::Usage(e.to_string()),
-    }
-}
-
 pub fn init(a: ConfigInitArgs) -> Result<i32, CliError> {
-    if !valid_profile_name(&a.profile) {
-        return Err(CliError::Usage(format!(
-            "--profile {:?}: use letters, digits, '_', '-' and '.'",
-            a.profile
-        )));
-    }
-    let secret_ref = match (&a.client_secret_env, &a.client_secret_file) {
-        (Some(var), _) => {
-            if !valid_env_name(var) {
-                // Never echo it: this is where a pasted secret would land.
-                return Err(CliError::Usage(
-                    "--client-secret-env takes the NAME of an environment variable (letters, digits, '_'), not the secret itself".into(),
-                ));
-            }
-            Some(SecretRef::Env { env: var.clone() })
-        }
-        (None, Some(file)) => {
-            if file.trim().is_empty() {
-                return Err(CliError::Usage(
-                    "--client-secret-file: an empty path".into(),
-                ));
-            }
-            Some(SecretRef::File { file: file.clone() })
-        }
-        (None, None) => None,
-    };
-    check_url("--issuer", &a.issuer, a.allow_http_issuer).map_err(edit_error)?;
-    if let Some(r) = &a.resource {
-        url::Url::parse(r).map_err(|e| CliError::Usage(format!("--resource {r}: {e}")))?;
-    }
-    if a.client_id.as_deref().is_some_and(|c| c.trim().is_empty()) {
-        return Err(CliError::Usage("--client-id: an empty client id".into()));
-    }
-    let scopes: Vec<String> = a
-        .scope
-        .iter()
-        .flat_map(|s| s.split_whitespace())
-        .map(str::to_string)
-        .collect();
-
-    // The target file, and its current content (validated before anything is changed).
-    let (path, kind) = if a.project {
-        let dir = std::env::current_dir()
-            .map_err(|e| CliError::Io(format!("cannot read the current directory: {e}")))?;
-        (dir.join("authdoctor.toml"), "project file")
-    } else {
-        let p = user_file_path().ok_or_else(|| {
-            CliError::Usage("neither XDG_CONFIG_HOME nor HOME is set: no user file".into())
-        })?;
-        (p, "user file")
-    };
-    let shown = path.display().to_string();
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(CliError::Io(format!("cannot read {shown}: {e}"))),
-    };
-    let parsed =
-        check_existing(existing.as_deref(), &shown, &a.profile, a.force).map_err(edit_error)?;
-
-    // Discovery: the issuer must answer, and name itself as we will write it.
+    let name = a.profile.clone();
+    // Checked, and the target file read, before the issuer is asked.
+    let prepared = init::prepare(InitRequest {
+        issuer: a.issuer,
+        profile: a.profile,
+        client_id: a.client_id,
+        client_secret_env: a.client_secret_env,
+        client_secret_file: a.client_secret_file,
+        resource: a.resource,
+        scope: a.scope,
+        project: a.project,
+        force: a.force,
+        allow_http_issuer: a.allow_http_issuer,
+    })?;
     let rt = super::runtime()?;
-    let http = super::token::http_client()?;
-    let ep = match rt.block_on(authdoctor_tokens::config::discover(&http, &a.issuer)) {
-        Ok(ep) => ep,
-        Err(e) => {
-            crate::out::errln!("authdoctor: error: {e}");
-            let reached = matches!(&e, authdoctor_tokens::TokenError::Discovery { reason, .. }
-                if reason.contains(" answered ") || reason.starts_with("not a metadata document"));
-            return Ok(if reached {
-                exit::USAGE
-            } else {
-                exit::UNREACHABLE
-            });
-        }
-    };
-    let issuer = match ep.issuer.as_deref() {
-        Some(i) if i.trim_end_matches('/') == a.issuer.trim_end_matches('/') => i.to_string(),
-        Some(i) => {
-            return Err(CliError::Usage(format!(
-                "the discovery document of {} names issuer {i}: tokens will carry that iss; pass --issuer {i}",
-                a.issuer
-            )));
-        }
-        None => a.issuer.clone(),
-    };
-
-    let new = NewProfile {
-        issuer,
-        client_id: a.client_id.clone(),
-        client_secret: secret_ref.clone(),
-        resource: a.resource.clone(),
-        scopes,
-    };
-    let edited =
-        add_profile(existing.as_deref(), &parsed, &shown, &a.profile, &new).map_err(edit_error)?;
-
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-        && !dir.exists()
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let mode = if a.project {
-        // A project file is committed: keep the mode it has, else an ordinary 0644.
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(&path)
-            .map(|m| m.permissions().mode() & 0o777)
-            .unwrap_or(0o644)
-    } else {
-        0o600
-    };
-    write_atomic(&path, &edited.text, mode).map_err(edit_error)?;
+    let http = authdoctor_tokens::session::http_client()?;
+    let w = rt.block_on(init::finish(prepared, &http))?;
 
     // Say what was written (the profile as TOML) and what to run next.
     outln!(
-        "{} profile {} in the {kind} {shown}{}:\n",
-        if edited.replaced { "replaced" } else { "wrote" },
-        a.profile,
-        if edited.set_default {
-            format!(" (and default_profile = {:?})", a.profile)
+        "{} profile {name} in the {} {}{}:\n",
+        if w.edited.replaced {
+            "replaced"
+        } else {
+            "wrote"
+        },
+        w.kind,
+        w.path.display(),
+        if w.edited.set_default {
+            format!(" (and default_profile = {name:?})")
         } else {
             String::new()
         }
     );
-    outln!("{}", edited.profile_toml.trim_end());
+    outln!("{}", w.edited.profile_toml.trim_end());
     outln!();
-    match &secret_ref {
+    match &w.secret {
         Some(SecretRef::Env { env }) if std::env::var_os(env).is_none() => {
             outln!("note: {env} is not set in this shell: export it before asking for a token")
         }
         Some(r @ SecretRef::File { .. }) => outln!("note: {}", availability(r)),
         _ => {}
     }
-    if a.project && secret_ref.is_some() {
+    if a.project && w.secret.is_some() {
         outln!(
             "note: the project file holds only the secret's reference; the secret stays out of the repository"
         );
     }
-    let methods = ep.token_endpoint_auth_methods_supported.unwrap_or_default();
-    if secret_ref.is_some()
-        && !methods.is_empty()
-        && !methods.iter().any(|m| m == "client_secret_basic")
-        && methods.iter().any(|m| m == "client_secret_post")
-    {
+    if w.suggest_post {
         outln!(
             "note: the issuer takes client_secret_post, not client_secret_basic: add --auth-method client_secret_post"
         );
     }
-    let next = match (&a.client_id, &secret_ref) {
-        (None, _) => format!(
-            "add client_id to the profile (or run init again with --client-id ID --force), then: authdoctor token get --profile {}",
-            a.profile
+    let next = match w.next {
+        Next::AddClientId => format!(
+            "add client_id to the profile (or run init again with --client-id ID --force), then: authdoctor token get --profile {name}"
         ),
-        (Some(_), Some(_)) => format!("authdoctor token get --profile {}", a.profile),
-        (Some(_), None) if ep.device_authorization_endpoint.is_some() => {
-            format!(
-                "authdoctor token get --profile {} --grant device",
-                a.profile
-            )
-        }
-        (Some(_), None) if ep.authorization_endpoint.is_some() => {
-            format!(
-                "authdoctor token get --profile {} --grant auth-code",
-                a.profile
-            )
-        }
-        (Some(_), None) => format!("authdoctor token get --profile {}", a.profile),
+        Next::TokenGet => format!("authdoctor token get --profile {name}"),
+        Next::Device => format!("authdoctor token get --profile {name} --grant device"),
+        Next::AuthCode => format!("authdoctor token get --profile {name} --grant auth-code"),
     };
     outln!("next: {next}");
     Ok(exit::OK)

@@ -2,7 +2,7 @@
 //! environment variables the profile's `token_env` names (default `ACCESS_TOKEN`), never on its
 //! command line (where `ps` and shell history would show it). The exit code is COMMAND's.
 
-use super::token::{ProfileArgs, report_token_error, source, token_config};
+use super::token::{ProfileArgs, report_token_error, session, source};
 use crate::cli::OutputArgs;
 use crate::exit::{self, CliError};
 use clap::Args;
@@ -22,13 +22,13 @@ pub struct ExecArgs {
 }
 
 pub fn run(a: ExecArgs) -> Result<i32, CliError> {
-    let cfg = token_config(&a.profile, None)?;
+    let s = session(&a.profile, None)?;
     let names = if a.env.is_empty() {
-        cfg.token_env.clone()
+        s.config.token_env.clone()
     } else {
         a.env.clone()
     };
-    let src = source(cfg)?;
+    let src = source(&s)?;
     let t = match super::runtime()?.block_on(src.token()) {
         Ok(t) => t,
         Err(e) => return Ok(report_token_error(&e, &a.output)),

@@ -1,126 +1,23 @@
 //! `authdoctor check … --fix`: the verified-fix loop, wired. The diagnosis is `check`'s; the
-//! plan comes from the causes' declared actions (`authdoctor_core::fix::plan`), applying and
-//! verifying from the `authdoctor-fix` library. This module supplies what only the CLI knows
-//! (the profile a new token comes from, how a request is sent), renders the result and maps
-//! it to the exit code: 0 only when the re-sent request succeeded.
+//! plan comes from the causes' declared actions (`authdoctor_core::fix::plan`), applying,
+//! verifying and the host that sends and takes tokens from the profile from the `authdoctor-fix`
+//! library. This module says where its warnings and secrets go, renders the result and maps it
+//! to the exit code: 0 only when the re-sent request succeeded.
 
-use super::idp::live;
-use super::token::{ProfileArgs, endpoint_report, source, token_config_and_profile};
 use crate::cli::{ColorChoice, Format};
 use crate::exit::{self, CliError};
 use crate::out::{out, outln};
 use authdoctor_core::causes;
-use authdoctor_core::diagnosis::Outcome;
-use authdoctor_core::evidence::Evidence;
 use authdoctor_core::fix::FixOutcome;
 use authdoctor_core::model::RequestSpec;
 use authdoctor_core::report::{Report, human, json};
-use authdoctor_core::secret::Secret;
-use authdoctor_fix::{NewToken, Refused};
+use authdoctor_fix::profile::ProfileHost;
 use authdoctor_net::probes::ProbeOptions;
-
-/// What the library needs from the CLI: sending, and a token from the profile (its 0600 cache
-/// and single-flight source).
-struct CliHost {
-    profile: ProfileArgs,
-}
-
-impl authdoctor_fix::Host for CliHost {
-    type Error = CliError;
-
-    async fn send(&self, spec: RequestSpec) -> Result<Evidence, CliError> {
-        live(spec).await
-    }
-
-    async fn new_token(
-        &self,
-        spec: &RequestSpec,
-        sent: Option<&str>,
-        add_scopes: &[String],
-    ) -> Result<NewToken, Refused> {
-        let target = url::Url::parse(&spec.url)
-            .map_err(|_| Refused::new("the request's URL is not valid"))?;
-        let host = target.host_str().map(str::to_string);
-        let (cfg, eff) = token_config_and_profile(&self.profile, host.as_deref()).map_err(|e| {
-            Refused::new(format!(
-                "no profile to obtain a token with: {e} (pass --profile NAME)"
-            ))
-        })?;
-        // A profile's token goes only to the hosts it names, or wherever the user pointed it
-        // with --profile; never to a host a default profile does not know.
-        if !authdoctor_core::outbound::profile_token_may_go(
-            &target,
-            &eff.token_hosts(),
-            eff.named_by_flag(),
-        ) {
-            return Err(Refused::new(format!(
-                "profile {} does not name {} (its api_base/hosts), and it was chosen by {}: its token is not sent there (pass --profile {} to send it)",
-                cfg.profile,
-                host.as_deref().unwrap_or("this host"),
-                eff.chosen_by,
-                cfg.profile
-            )));
-        }
-        if let Some(path) = &cfg.token_file
-            && !add_scopes.is_empty()
-        {
-            return Err(Refused::new(format!(
-                "profile {} reads its token from token_file {}: other scopes cannot be requested (grant them to whatever writes the file)",
-                cfg.profile,
-                path.display()
-            )));
-        }
-        let from_file = cfg.token_file.clone();
-        let mut scopes = cfg.scopes.clone();
-        for s in add_scopes {
-            if !scopes.contains(s) {
-                scopes.push(s.clone());
-            }
-        }
-        let cfg = cfg.with_scopes(scopes.clone());
-        let name = cfg.profile.clone();
-        let src = source(cfg).map_err(|e| Refused::new(e.to_string()))?;
-        let t = match src.token().await {
-            // The cache handed back the very token that was refused: renew it.
-            Ok(t) if Some(t.access_token.as_str()) == sent => src.renew_after_rejection(&t).await,
-            other => other,
-        }
-        .map_err(|e| Refused {
-            reason: e.to_string(),
-            token_endpoint: endpoint_report(&e),
-        })?;
-        let what = match from_file {
-            Some(path) => format!(
-                "took the current token from profile {name}'s token_file {}",
-                path.display()
-            ),
-            None if add_scopes.is_empty() => format!("obtained a new token with profile {name}"),
-            None => format!(
-                "obtained a new token with profile {name} and scopes {}",
-                scopes.join(" ")
-            ),
-        };
-        Ok(NewToken {
-            authorization: Secret::new(t.authorization()),
-            what,
-        })
-    }
-
-    fn secret(&self, secret: &Secret) {
-        let mut sc = authdoctor_core::secret::Scrubber::default();
-        sc.add(secret.expose());
-        crate::out::guard_secrets(&sc);
-    }
-}
-
-fn ok(status: Option<u16>) -> bool {
-    status.is_some_and(|s| (200..300).contains(&s))
-}
 
 /// What `check` hands the loop (its other flags are already in the request).
 pub struct FixOptions {
-    pub profile: Option<String>,
-    /// the issuer checks, so the first diagnosis is the same as `check`'s.
+    /// the issuer checks, so the first diagnosis is the same as `check`'s; its profile is the
+    /// one new tokens come from.
     pub idp: crate::cli::IdpArgs,
     pub allow_replay: bool,
     pub format: Format,
@@ -128,12 +25,13 @@ pub struct FixOptions {
 }
 
 pub fn run(spec: RequestSpec, probes: ProbeOptions, args: FixOptions) -> Result<i32, CliError> {
-    let host = CliHost {
-        profile: ProfileArgs {
-            profile: args.profile.clone(),
-            ..Default::default()
-        },
-    };
+    let host = ProfileHost::new(args.idp.profile.clone())
+        .on_degraded(|line| crate::out::errln!("authdoctor: warning: {line}"))
+        .on_secret(|secret| {
+            let mut sc = authdoctor_core::secret::Scrubber::default();
+            sc.add(secret.expose());
+            crate::out::guard_secrets(&sc);
+        });
     let before = super::idp::live_with_issuer(spec.clone(), probes, &args.idp)?;
     let findings = causes::diagnose(&before);
     let report = Report::new(&before, findings.clone());
@@ -145,7 +43,8 @@ pub fn run(spec: RequestSpec, probes: ProbeOptions, args: FixOptions) -> Result<
         args.allow_replay,
         &host,
     ))?;
-    let code = exit_code(&fix, outcome_before);
+    // 0 only when verified; a failing request never exits 0.
+    let code = exit::for_outcome(authdoctor_fix::final_outcome(&fix, outcome_before));
     let report = report.with_fix(fix);
     match args.format {
         Format::Json => outln!("{}", json::render(&report)),
@@ -158,18 +57,6 @@ pub fn run(spec: RequestSpec, probes: ProbeOptions, args: FixOptions) -> Result<
         }
     }
     Ok(code)
-}
-
-/// 0 only when verified; otherwise the exit code of the last answer's diagnosis (a failing
-/// request never exits 0).
-fn exit_code(fix: &FixOutcome, before: Outcome) -> i32 {
-    if fix.verified {
-        return exit::OK;
-    }
-    match fix.outcome_after.unwrap_or(before) {
-        Outcome::Ok if !ok(fix.status_before) => exit::AUTH_FAILURE,
-        o => exit::for_outcome(o),
-    }
 }
 
 fn render_fix(fix: &FixOutcome, report: &Report) {

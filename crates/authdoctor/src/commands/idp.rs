@@ -6,18 +6,11 @@ use crate::cli::IdpArgs;
 use crate::exit::CliError;
 use authdoctor_core::evidence::Evidence;
 use authdoctor_core::model::RequestSpec;
-use authdoctor_core::profile::SecretRef;
 use authdoctor_core::report::Report;
-use authdoctor_net::gather::plan::{self, IssuerPlan, IssuerRequest, TokenFile};
+use authdoctor_net::gather::plan::IssuerRequest;
 use authdoctor_net::gather::{GatherOptions, gather};
 use authdoctor_net::probes::ProbeOptions;
-
-/// The one resolution of secret references (env, file with `~`, keyring), as the plan wants it.
-pub(crate) fn read_secret(r: &SecretRef) -> Result<String, String> {
-    authdoctor_tokens::config::resolve_secret(r)
-        .map(|s| s.expose().to_string())
-        .map_err(|e| e.to_string())
-}
+use authdoctor_tokens::session;
 
 /// What `check` gathers besides the request: the probes given, and the issuer side and token
 /// file from the flags and the profile (explicit, or chosen by the request's host). An
@@ -27,16 +20,7 @@ pub(crate) fn gather_options(
     spec: &RequestSpec,
     probes: Option<ProbeOptions>,
 ) -> Result<GatherOptions, CliError> {
-    let layers = super::config::layers(None);
-    let eff = match &layers {
-        Ok(l) => match plan::effective_profile(l, a.profile.as_deref(), spec) {
-            Ok(e) => Some(e),
-            Err(e) if a.profile.is_some() => return Err(CliError::Usage(e.to_string())),
-            Err(_) => None,
-        },
-        Err(e) if a.profile.is_some() => return Err(CliError::Usage(e.to_string())),
-        Err(_) => None,
-    };
+    let (layers, eff) = session::gather_profile(a.profile.as_deref(), spec)?;
     let hs_secret = match &a.hs_secret_env {
         Some(var) => Some(
             std::env::var(var)
@@ -55,17 +39,14 @@ pub(crate) fn gather_options(
         hs_secret,
         allow_http: a.allow_http_issuer,
     };
-    let issuer = (!a.no_issuer).then(|| {
-        IssuerPlan::from_profile(&req, spec, eff.as_ref(), layers.as_ref().ok(), &read_secret)
-    });
-    Ok(GatherOptions {
+    let profile = (layers.as_ref(), eff.as_ref());
+    Ok(session::gather_options(
+        &req,
+        a.no_issuer,
+        spec,
+        profile,
         probes,
-        issuer,
-        token_file: eff
-            .as_ref()
-            .and_then(|e| TokenFile::of(e, &authdoctor_tokens::config::expand_home)),
-        ..Default::default()
-    })
+    ))
 }
 
 /// Send the request with the probes and, concurrently, the issuer and resource fetches; then

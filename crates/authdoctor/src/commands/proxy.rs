@@ -3,7 +3,7 @@
 //! `authdoctor_tokens::proxy`: refresh ahead, one forced renewal and retry on a 401 for safe
 //! requests, streamed bodies, HTTP/1.1 and HTTP/2). Runs until Ctrl-C, then prints its counters.
 
-use super::token::{ProfileArgs, source, token_config};
+use super::token::{ProfileArgs, session, source};
 use crate::exit::{self, CliError};
 use authdoctor_tokens::proxy::{ProxyPolicy, Stats, serve_with};
 use clap::Args;
@@ -44,9 +44,9 @@ pub fn run(a: ProxyArgs) -> Result<i32, CliError> {
     }
     let upstream = url::Url::parse(&a.upstream)
         .map_err(|e| CliError::Usage(format!("--upstream {}: {e}", a.upstream)))?;
-    let cfg = token_config(&a.profile, upstream.host_str())?;
-    let profile = cfg.profile.clone();
-    let src = source(cfg)?;
+    let s = session(&a.profile, upstream.host_str())?;
+    let profile = s.config.profile.clone();
+    let src = source(&s)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,19 +1,18 @@
 //! `authdoctor token get|show|revoke --profile P`: obtain (or reuse from the 0600 cache) the
-//! profile's access token, show it redacted with its claims and lifetime, or revoke it. Also the
-//! helpers every token-using command shares: profile → [`TokenConfig`], the cached
-//! [`TokenSource`], and how a token-endpoint refusal is reported (the same diagnosis report as
-//! any other 401, built from the recorded token request).
+//! profile's access token, show it redacted with its claims and lifetime, or revoke it. Also what
+//! every token-using command shares: the profile flags → [`Session`] (whose source and caches
+//! `authdoctor_tokens::session` builds), and how a token-endpoint refusal is reported (the same
+//! diagnosis report as any other 401, built from the recorded token request).
 
 use crate::cli::{Format, OutputArgs};
 use crate::exit::{self, CliError};
 use crate::out::outln;
-use authdoctor_core::report::{Report, human, json};
+use authdoctor_core::report::{human, json};
 use authdoctor_core::secret::redact;
 use authdoctor_core::time::{format_unix, human_duration, now_unix};
-use authdoctor_tokens::fleet::RedisCache;
-use authdoctor_tokens::grant::{self, Recorder};
-use authdoctor_tokens::status;
-use authdoctor_tokens::{FileCache, TokenConfig, TokenError, TokenSource};
+use authdoctor_tokens::session::{self, Cached, Grant, ProfileChoice, Prompt, Revoked, Session};
+use authdoctor_tokens::status::{self, DegradedHook};
+use authdoctor_tokens::{TokenConfig, TokenError, TokenSource};
 use clap::{Args, Subcommand, ValueEnum};
 
 /// Which profile, and how its client authenticates.
@@ -79,63 +78,30 @@ pub struct TokenShowArgs {
     pub output: OutputArgs,
 }
 
-/// The profile's token configuration.
-pub(crate) fn token_config(p: &ProfileArgs, host: Option<&str>) -> Result<TokenConfig, CliError> {
-    token_config_and_profile(p, host).map(|(c, _)| c)
+impl ProfileArgs {
+    fn choice(&self) -> ProfileChoice {
+        ProfileChoice {
+            profile: self.profile.clone(),
+            config: self.config.as_ref().map(Into::into),
+            auth_method: self.auth_method.clone(),
+            key_file: self.key_file.clone(),
+        }
+    }
 }
 
-/// [`token_config`] and the effective profile it came from (its hosts and how it was chosen
-/// decide where its tokens may be sent).
-pub(crate) fn token_config_and_profile(
-    p: &ProfileArgs,
-    host: Option<&str>,
-) -> Result<(TokenConfig, authdoctor_core::profile::Effective), CliError> {
-    let layers = super::config::layers(p.config.as_deref())?;
-    let _ = CACHE_TABLE.set(authdoctor_core::profile::cache_table(&layers));
-    let eff = authdoctor_core::profile::resolve(&layers, p.profile.as_deref(), host)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    let cfg = TokenConfig::from_profile(&eff, p.auth_method.as_deref(), p.key_file.as_deref())
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    Ok((cfg, eff))
+/// The profile's session: its token configuration, the effective profile it came from (its
+/// hosts and how it was chosen decide where its tokens may be sent) and the `[cache]` table.
+pub(crate) fn session(p: &ProfileArgs, host: Option<&str>) -> Result<Session, CliError> {
+    Ok(Session::open(&p.choice(), host)?)
 }
 
-pub(crate) fn http_client() -> Result<reqwest::Client, CliError> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(|e| CliError::Io(format!("cannot build the HTTP client: {e}")))
+/// The session's token source; outages of the shared cache are said once on stderr.
+pub(crate) fn source(s: &Session) -> Result<TokenSource, CliError> {
+    let announce: DegradedHook = Box::new(|line| crate::out::errln!("authdoctor: warning: {line}"));
+    Ok(s.source(s.config.clone(), Some(announce))?)
 }
 
-/// The `[cache]` table of the config files this run read (one configuration per process).
-static CACHE_TABLE: std::sync::OnceLock<Option<authdoctor_core::profile::CacheTable>> =
-    std::sync::OnceLock::new();
-
-/// The shared (Redis) cache of `[cache]`, if configured: its outages are said once on stderr.
-pub(crate) fn fleet() -> Result<Option<RedisCache>, CliError> {
-    let table = match CACHE_TABLE.get() {
-        Some(t) => t.clone(),
-        None => authdoctor_core::profile::cache_table(&super::config::layers(None)?),
-    };
-    fleet_from(table.as_ref(), true)
-}
-
-/// [`fleet`] from a given `[cache]` table; `announce`: say outages on stderr (not for the
-/// commands whose `store:` line says it).
-pub(crate) fn fleet_from(
-    table: Option<&authdoctor_core::profile::CacheTable>,
-    announce: bool,
-) -> Result<Option<RedisCache>, CliError> {
-    let on_degraded: Option<status::DegradedHook> = match announce {
-        true => Some(Box::new(|line| {
-            crate::out::errln!("authdoctor: warning: {line}")
-        })),
-        false => None,
-    };
-    status::fleet_from_table(table, on_degraded).map_err(|e| CliError::Usage(e.to_string()))
-}
-
-/// The `store:` line of the shared cache, from [`RedisCache::describe_key`].
+/// The `store:` line of the shared cache, from [`authdoctor_tokens::RedisCache::describe_key`].
 pub(crate) fn shared_store_line(d: &serde_json::Value) -> String {
     let url = d["url"].as_str().unwrap_or("");
     let key = d["key"].as_str().unwrap_or("");
@@ -160,37 +126,10 @@ pub(crate) fn shared_store_line(d: &serde_json::Value) -> String {
     }
 }
 
-pub(crate) fn cache() -> Result<FileCache, CliError> {
-    FileCache::open(FileCache::default_dir()).map_err(|e| CliError::Io(e.to_string()))
-}
-
-/// The profile's token source over the disk cache. Its HTTP client is built on the first token
-/// request: a cache hit (`token get` in a script's loop) then costs little more than reading
-/// the file.
-pub(crate) fn source(cfg: TokenConfig) -> Result<TokenSource, CliError> {
-    let make = || http_client().map_err(|e| e.to_string());
-    // A token_file profile's token lives in its file only: no cache.
-    let (cache, fleet) = match cfg.token_file {
-        Some(_) => (None, None),
-        None => (Some(cache()?), fleet()?),
-    };
-    let src = TokenSource::lazy(cfg, make, cache);
-    if let Some(f) = fleet {
-        src.set_redis_cache(f)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
-    }
-    Ok(src)
-}
-
-/// The diagnosis of a refused token request, as a report (None without a recorded exchange).
-pub(crate) fn endpoint_report(e: &TokenError) -> Option<Report> {
-    e.diagnosis(now_unix())
-}
-
 /// Report a token error: the token endpoint's diagnosis when it refused, else one error line.
 /// Returns the exit code.
 pub(crate) fn report_token_error(e: &TokenError, out: &OutputArgs) -> i32 {
-    if let Some(report) = endpoint_report(e) {
+    if let Some(report) = e.diagnosis(now_unix()) {
         match out.format {
             Format::Json => outln!("{}", json::render(&report)),
             Format::Human => {
@@ -201,10 +140,7 @@ pub(crate) fn report_token_error(e: &TokenError, out: &OutputArgs) -> i32 {
         return exit::AUTH_FAILURE;
     }
     crate::out::errln!("authdoctor: error: {e}");
-    match e {
-        TokenError::Transport { .. } | TokenError::Discovery { .. } => exit::UNREACHABLE,
-        _ => exit::USAGE,
-    }
+    exit::for_token_error(e)
 }
 
 pub fn run(cmd: TokenCommand) -> Result<i32, CliError> {
@@ -216,7 +152,8 @@ pub fn run(cmd: TokenCommand) -> Result<i32, CliError> {
 }
 
 fn get(a: TokenGetArgs) -> Result<i32, CliError> {
-    let cfg = token_config(&a.profile, None)?;
+    let s = session(&a.profile, None)?;
+    let cfg = &s.config;
     if let Some(path) = &cfg.token_file
         && a.grant != GrantKind::ClientCredentials
     {
@@ -227,52 +164,15 @@ fn get(a: TokenGetArgs) -> Result<i32, CliError> {
         )));
     }
     let rt = super::runtime()?;
-    let src = source(cfg.clone())?;
-    let result = rt.block_on(async {
-        match a.grant {
-            // The file is the source (re-read as it is now); nothing is requested or cached.
-            _ if cfg.token_file.is_some() => Ok(src.token().await),
-            GrantKind::ClientCredentials if a.force => {
-                // A forced renewal: treat the cached token as rejected.
-                match cache()?.load(&cfg.profile).ok().flatten() {
-                    Some(old) => Ok::<_, CliError>(src.renew_after_rejection(&old).await),
-                    None => Ok(src.token().await),
-                }
-            }
-            GrantKind::ClientCredentials => Ok(src.token().await),
-            GrantKind::Device | GrantKind::AuthCode => {
-                let mut cfg = cfg.clone();
-                let http = http_client()?;
-                let ep = match cfg.endpoints(&http).await {
-                    Ok(ep) => ep.clone(),
-                    Err(e) => return Ok(Err(e)),
-                };
-                let rec = Recorder::new(http);
-                let t = if a.grant == GrantKind::Device {
-                    grant::device(&rec, &cfg, &ep, |p| {
-                        crate::out::errln!(
-                            "To sign in, open {} and enter the code {} (expires in {})",
-                            p.verification_uri,
-                            p.user_code,
-                            human_duration(p.expires_in.as_secs() as i64)
-                        );
-                    })
-                    .await
-                } else {
-                    grant::auth_code_pkce(
-                        &rec,
-                        &cfg,
-                        &ep,
-                        a.redirect_port,
-                        std::time::Duration::from_secs(300),
-                        |url| crate::out::errln!("Open this URL in a browser to sign in:\n  {url}"),
-                    )
-                    .await
-                };
-                Ok(t.and_then(|t| src.adopt(t)))
-            }
-        }
-    })?;
+    let src = source(&s)?;
+    let grant = match a.grant {
+        GrantKind::ClientCredentials => Grant::ClientCredentials { force: a.force },
+        GrantKind::Device => Grant::Device,
+        GrantKind::AuthCode => Grant::AuthCode {
+            redirect_port: a.redirect_port,
+        },
+    };
+    let result = rt.block_on(session::obtain(cfg, &src, grant, prompt))?;
     let t = match result {
         Ok(t) => t,
         Err(e) => return Ok(report_token_error(&e, &a.output)),
@@ -303,6 +203,21 @@ fn get(a: TokenGetArgs) -> Result<i32, CliError> {
         Format::Human => crate::out::write_secret(&format!("{}\n", t.access_token)),
     }
     Ok(exit::OK)
+}
+
+/// What an interactive grant asks of the user, on stderr (stdout is the token).
+fn prompt(p: Prompt<'_>) {
+    match p {
+        Prompt::Device(p) => crate::out::errln!(
+            "To sign in, open {} and enter the code {} (expires in {})",
+            p.verification_uri,
+            p.user_code,
+            human_duration(p.expires_in.as_secs() as i64)
+        ),
+        Prompt::Browser(url) => {
+            crate::out::errln!("Open this URL in a browser to sign in:\n  {url}")
+        }
+    }
 }
 
 /// `token show` for a `token_file` profile: the file's token, redacted, and where it is.
@@ -354,28 +269,18 @@ fn show_file(a: &TokenShowArgs, cfg: TokenConfig) -> Result<i32, CliError> {
 }
 
 fn show(a: TokenShowArgs) -> Result<i32, CliError> {
-    let cfg = token_config(&a.profile, None)?;
+    let s = session(&a.profile, None)?;
+    let cfg = &s.config;
     if cfg.token_file.is_some() {
-        return show_file(&a, cfg);
+        return show_file(&a, cfg.clone());
     }
-    let cache = cache()?;
-    let local = cache
-        .load(&cfg.profile)
-        .map_err(|e| CliError::Io(e.to_string()))?;
     // With a shared cache: its record's state, and the token from it when none is local.
-    let table = CACHE_TABLE.get().cloned().flatten();
-    let (shared, from_shared) = match fleet_from(table.as_ref(), false)? {
-        Some(f) => {
-            let (d, t) = super::runtime()?.block_on(status::shared_record(
-                &f,
-                &cfg.cache_key(),
-                local.is_none(),
-            ));
-            (Some(d), t)
-        }
-        None => (None, None),
-    };
-    let Some(t) = local.or(from_shared) else {
+    let Cached {
+        token,
+        shared,
+        cache,
+    } = super::runtime()?.block_on(s.cached())?;
+    let Some(t) = token else {
         crate::out::errln!(
             "authdoctor: error: no cached token for profile {}: run `authdoctor token get --profile {}`",
             cfg.profile,
@@ -384,7 +289,7 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
         return Ok(exit::AUTH_FAILURE);
     };
     let stale = t.key != cfg.cache_key();
-    let v = status::cached_view(&t, &cfg, &cache, shared.as_ref(), now_unix());
+    let v = status::cached_view(&t, cfg, &cache, shared.as_ref(), now_unix());
     if a.output.format == Format::Json {
         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return Ok(exit::OK);
@@ -442,7 +347,8 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
 }
 
 fn revoke(a: TokenShowArgs) -> Result<i32, CliError> {
-    let mut cfg = token_config(&a.profile, None)?;
+    let s = session(&a.profile, None)?;
+    let cfg = &s.config;
     if let Some(path) = &cfg.token_file {
         return Err(CliError::Usage(format!(
             "profile {} reads its token from token_file {}, which another program writes: revoke it where it is issued",
@@ -450,34 +356,16 @@ fn revoke(a: TokenShowArgs) -> Result<i32, CliError> {
             path.display()
         )));
     }
-    let cache = cache()?;
-    let Some(t) = cache
-        .load(&cfg.profile)
-        .map_err(|e| CliError::Io(e.to_string()))?
-    else {
-        outln!("no cached token for profile {}", cfg.profile);
-        return Ok(exit::OK);
-    };
-    let rt = super::runtime()?;
-    let http = http_client()?;
-    let r = rt.block_on(async {
-        let ep = cfg.endpoints(&http).await?.clone();
-        grant::revoke(&Recorder::new(http.clone()), &cfg, &ep, &t).await
-    });
-    match r {
-        Ok(done) => {
-            cache
-                .remove(&cfg.profile)
-                .map_err(|e| CliError::Io(e.to_string()))?;
-            outln!(
-                "revoked {} and removed the cache entry of profile {}",
-                done.join(" and "),
-                cfg.profile
-            );
-            Ok(exit::OK)
-        }
-        Err(e) => Ok(report_token_error(&e, &a.output)),
+    match super::runtime()?.block_on(session::revoke(cfg))? {
+        Ok(Revoked::NothingCached) => outln!("no cached token for profile {}", cfg.profile),
+        Ok(Revoked::Tokens(done)) => outln!(
+            "revoked {} and removed the cache entry of profile {}",
+            done.join(" and "),
+            cfg.profile
+        ),
+        Err(e) => return Ok(report_token_error(&e, &a.output)),
     }
+    Ok(exit::OK)
 }
 
 /// The token's scope and, for a JWT, its header and claims (never its signature).

@@ -9,15 +9,13 @@
 //! within `--warn`.
 //!
 //! `--format prometheus` prints the same facts as OpenMetrics text for a node-exporter textfile
-//! collector or a scrape wrapper ([`prometheus`]).
+//! collector or a scrape wrapper (`authdoctor_tokens::openmetrics`).
 
 use crate::cli::ColorChoice;
 use crate::exit::{self, CliError};
 use crate::out::outln;
-use authdoctor_core::report::documents::{CredentialKind, WatchProfile};
 use authdoctor_core::time::{human_duration, now_unix};
-use authdoctor_tokens::FileCache;
-use authdoctor_tokens::status;
+use authdoctor_tokens::{session, status};
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -47,68 +45,12 @@ pub enum WatchFormat {
     Prometheus,
 }
 
-/// A label value in the exposition format: `\`, `"` and newlines escaped.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// OpenMetrics text for the profiles' items (as built by [`run`]): one gauge family for the
-/// access tokens' expiry, one for the other credentials' (labelled by `kind`), each sample only
-/// where the expiry is known, then `# EOF`. Timestamps are Unix seconds by the local clock (the
-/// issuer's clock is converted with the offset recorded when the token was issued), so an
-/// alert can compare them with `time()`.
-pub fn prometheus(profiles: &[WatchProfile]) -> String {
-    let mut tokens = String::new();
-    let mut creds = String::new();
-    for p in profiles {
-        let name = label(&p.profile);
-        let offset = p.server_offset.unwrap_or(0);
-        for i in &p.items {
-            let Some(exp) = i.expires_at else {
-                continue;
-            };
-            if i.what == CredentialKind::AccessToken {
-                tokens.push_str(&format!(
-                    "authdoctor_token_expiry_timestamp_seconds{{profile=\"{name}\"}} {}\n",
-                    exp - offset
-                ));
-            } else {
-                let local = if i.what == CredentialKind::RefreshToken {
-                    exp - offset
-                } else {
-                    exp
-                };
-                creds.push_str(&format!(
-                    "authdoctor_credential_expiry_timestamp_seconds{{profile=\"{name}\",kind=\"{}\"}} {local}\n",
-                    label(i.what.as_str())
-                ));
-            }
-        }
-    }
-    let mut out = String::new();
-    out.push_str("# HELP authdoctor_token_expiry_timestamp_seconds When the profile's cached access token expires (Unix time, local clock).\n");
-    out.push_str("# TYPE authdoctor_token_expiry_timestamp_seconds gauge\n");
-    out.push_str("# UNIT authdoctor_token_expiry_timestamp_seconds seconds\n");
-    out.push_str(&tokens);
-    out.push_str("# HELP authdoctor_credential_expiry_timestamp_seconds When a profile's credential expires, by kind (refresh_token, client_secret, client_certificate; Unix time, local clock).\n");
-    out.push_str("# TYPE authdoctor_credential_expiry_timestamp_seconds gauge\n");
-    out.push_str("# UNIT authdoctor_credential_expiry_timestamp_seconds seconds\n");
-    out.push_str(&creds);
-    out.push_str("# EOF\n");
-    out
-}
-
 pub fn run(a: WatchArgs) -> Result<i32, CliError> {
     let layers = super::config::layers(a.config.as_deref())?;
-    let cache =
-        FileCache::open(FileCache::default_dir()).map_err(|e| CliError::Io(e.to_string()))?;
+    let cache = session::file_cache()?;
     // `[cache] redis`: each profile's record there (key, TTL), looked up under one runtime.
-    let fleet = super::token::fleet_from(
-        authdoctor_core::profile::cache_table(&layers).as_ref(),
-        false,
-    )?;
+    let table = authdoctor_core::profile::cache_table(&layers);
+    let fleet = session::shared_cache(table.as_ref(), None)?;
     let opts = status::WatchOptions {
         profile: a.profile.clone(),
         warn: a.warn,
@@ -127,7 +69,7 @@ pub fn run(a: WatchArgs) -> Result<i32, CliError> {
         status::Verdict::Expired => exit::AUTH_FAILURE,
     };
     if a.format == WatchFormat::Prometheus {
-        crate::out::write_generated(&prometheus(&doc.profiles));
+        crate::out::write_generated(&authdoctor_tokens::openmetrics::render(&doc.profiles));
         return Ok(code);
     }
     if a.format == WatchFormat::Json {

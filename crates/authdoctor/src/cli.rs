@@ -2,9 +2,12 @@
 //! diagnosed by replacing `curl` with `authdoctor check`.
 
 use crate::exit;
-use authdoctor_core::input::{AuthMethod, CurlOptions, DataArg, DataKind};
-use authdoctor_core::model::HttpVersionPref;
-use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use authdoctor_core::input::curl;
+use authdoctor_core::input::{CurlOptions, InputError};
+use clap::parser::ValueSource;
+use clap::{
+    Arg, ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -229,207 +232,118 @@ pub struct IdpArgs {
     pub no_issuer: bool,
 }
 
-/// curl's options, same names and meaning.
-#[derive(Debug, Args, Default)]
-#[command(next_help_heading = "curl options")]
+/// curl's options, as core's table describes them ([`curl::OPTIONS`]): one `clap::Arg` per row,
+/// and every option given applied by core in command-line order, exactly as in a pasted line.
+#[derive(Debug, Default)]
 pub struct CurlFlags {
-    /// Request method.
-    #[arg(short = 'X', long = "request", value_name = "METHOD")]
-    pub request: Option<String>,
-    /// Extra header, 'Name: value' (repeatable).
-    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    /// Every curl option given, applied; the URL is `check`'s positional argument.
+    options: CurlOptions,
+    /// `-H`, `-u` and `-X` as given: `check` refuses them next to `--curl`.
     pub header: Vec<String>,
-    /// POST data (@file reads a file).
-    #[arg(
-        short = 'd',
-        long = "data",
-        visible_alias = "data-ascii",
-        value_name = "DATA"
-    )]
-    pub data: Vec<String>,
-    /// POST data, no @file processing.
-    #[arg(long = "data-raw", value_name = "DATA")]
-    pub data_raw: Vec<String>,
-    /// POST data, @file read verbatim.
-    #[arg(long = "data-binary", value_name = "DATA")]
-    pub data_binary: Vec<String>,
-    /// POST data, URL-encoded.
-    #[arg(long = "data-urlencode", value_name = "DATA")]
-    pub data_urlencode: Vec<String>,
-    /// JSON body (sets Content-Type and Accept).
-    #[arg(long = "json", value_name = "DATA")]
-    pub json: Vec<String>,
-    /// Send data as a GET query string.
-    #[arg(short = 'G', long = "get")]
-    pub get: bool,
-    /// HEAD request.
-    #[arg(short = 'I', long = "head")]
-    pub head: bool,
-    /// Server user and password (Basic unless --digest).
-    #[arg(short = 'u', long = "user", value_name = "USER:PASSWORD")]
     pub user: Option<String>,
-    /// Use HTTP Basic (the default with -u).
-    #[arg(long)]
-    pub basic: bool,
-    /// Use HTTP Digest with -u.
-    #[arg(long)]
-    pub digest: bool,
-    /// Let the server's challenge pick the method.
-    #[arg(long)]
-    pub anyauth: bool,
-    /// Bearer token for the Authorization header.
-    #[arg(long = "oauth2-bearer", value_name = "TOKEN")]
-    pub oauth2_bearer: Option<String>,
-    /// User-Agent header.
-    #[arg(short = 'A', long = "user-agent", value_name = "NAME")]
-    pub user_agent: Option<String>,
-    /// Referer header.
-    #[arg(short = 'e', long = "referer", value_name = "URL")]
-    pub referer: Option<String>,
-    /// Cookies, 'name=value; name2=value2' (repeatable).
-    #[arg(short = 'b', long = "cookie", value_name = "DATA")]
-    pub cookie: Vec<String>,
-    /// Proxy URL.
-    #[arg(short = 'x', long = "proxy", value_name = "URL")]
-    pub proxy: Option<String>,
-    /// Proxy user and password.
-    #[arg(short = 'U', long = "proxy-user", value_name = "USER:PASSWORD")]
-    pub proxy_user: Option<String>,
-    /// Hosts that bypass the proxy.
-    #[arg(long = "noproxy", value_name = "LIST")]
-    pub noproxy: Option<String>,
-    /// Connect to ADDR for HOST:PORT instead of asking DNS (curl's --resolve). Repeatable.
-    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR")]
-    pub resolve: Vec<String>,
-    /// Connect to HOST2:PORT2 for requests to HOST1:PORT1 (curl's --connect-to; the port
-    /// cannot change). Repeatable.
-    #[arg(long = "connect-to", value_name = "HOST1:PORT1:HOST2:PORT2")]
-    pub connect_to: Vec<String>,
-    /// CA certificate bundle (PEM) to verify the server.
-    #[arg(long, value_name = "FILE")]
-    pub cacert: Option<String>,
-    /// Client certificate (PEM).
-    #[arg(short = 'E', long = "cert", value_name = "FILE")]
-    pub cert: Option<String>,
-    /// Client private key (PEM).
-    #[arg(long, value_name = "FILE")]
-    pub key: Option<String>,
-    /// Accept an untrusted server certificate.
-    #[arg(short = 'k', long)]
-    pub insecure: bool,
-    /// Seconds allowed for connecting.
-    #[arg(long = "connect-timeout", value_name = "SECONDS")]
-    pub connect_timeout: Option<f64>,
-    /// Seconds allowed for the whole exchange.
-    #[arg(short = 'm', long = "max-time", value_name = "SECONDS")]
-    pub max_time: Option<f64>,
-    /// Follow redirects that re-send a method other than GET, HEAD, OPTIONS, TRACE (307/308);
-    /// authdoctor follows and records the others either way.
-    #[arg(short = 'L', long = "location")]
-    pub location: bool,
-    /// Send credentials to redirect targets on other hosts too.
-    #[arg(long = "location-trusted")]
-    pub location_trusted: bool,
-    /// Sign the request with AWS SigV4 (`aws:amz[:REGION[:SERVICE]]`, keys from -u or AWS_* variables).
-    #[arg(long = "aws-sigv4", value_name = "PROVIDER")]
-    pub aws_sigv4: Option<String>,
-    /// Use HTTP/1.1.
-    #[arg(long = "http1.1")]
-    pub http1_1: bool,
-    /// Use HTTP/2.
-    #[arg(long = "http2")]
-    pub http2: bool,
-    /// Ask for a compressed response.
-    #[arg(long)]
-    pub compressed: bool,
-    /// Accepted for curl compatibility; no effect (-s, -S, -v, -i).
-    #[arg(short = 's', long = "silent", hide = true)]
-    pub silent: bool,
-    #[arg(short = 'S', long = "show-error", hide = true)]
-    pub show_error: bool,
-    #[arg(short = 'v', long = "verbose", hide = true)]
-    pub verbose: bool,
-    #[arg(short = 'i', long = "include", hide = true)]
-    pub include: bool,
+    pub request: Option<String>,
+}
+
+/// Rows of the table that are not flags of `check`: it has its own `--url` (a HAR filter) and
+/// takes the request's URL as its positional argument.
+const NOT_FLAGS: &[&str] = &["url"];
+
+fn curl_flag_specs() -> impl Iterator<Item = &'static curl::OptSpec> {
+    curl::OPTIONS
+        .iter()
+        .filter(|o| !NOT_FLAGS.contains(&o.long))
+}
+
+/// The `clap::Arg` of one row. Every option may repeat, and flags record each occurrence too,
+/// so their positions on the command line are known (later ones win, data joins in order).
+fn curl_arg(spec: &'static curl::OptSpec) -> Arg {
+    let mut arg = Arg::new(spec.long)
+        .long(spec.long)
+        .action(ArgAction::Append);
+    // `-#` and `-:` stay for pasted lines only: `#` starts a comment in fish's completion
+    // script and `:` separates fields in zsh's.
+    if let Some(c) = spec.short.filter(char::is_ascii_alphanumeric) {
+        arg = arg.short(c);
+    }
+    if let Some(alias) = spec.alias {
+        arg = arg.visible_alias(alias);
+    }
+    arg = match spec.value_name {
+        Some(name) => arg.value_name(name),
+        None => arg.num_args(0).default_missing_value(""),
+    };
+    match spec.help {
+        Some(help) => arg.help(help),
+        // Hidden from help and the man page; completion scripts still offer it.
+        None => arg.hide(true).help(match spec.kind() {
+            curl::OptionKind::NoEffect => "Accepted for curl compatibility; no effect",
+            curl::OptionKind::Unsupported => "Refused: authdoctor cannot send this request",
+            curl::OptionKind::Request => "Same as curl's option",
+        }),
+    }
+}
+
+impl Args for CurlFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.next_help_heading("curl options")
+            .args(curl_flag_specs().map(curl_arg))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for CurlFlags {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut given: Vec<(usize, &'static curl::OptSpec, Option<&str>)> = Vec::new();
+        for spec in curl_flag_specs() {
+            if m.value_source(spec.long) != Some(ValueSource::CommandLine) {
+                continue;
+            }
+            let indices = m.indices_of(spec.long).into_iter().flatten();
+            if spec.takes_value() {
+                let values = m.get_many::<String>(spec.long).into_iter().flatten();
+                given.extend(
+                    indices
+                        .zip(values)
+                        .map(|(i, v)| (i, spec, Some(v.as_str()))),
+                );
+            } else {
+                given.extend(indices.map(|i| (i, spec, None)));
+            }
+        }
+        given.sort_by_key(|(i, ..)| *i);
+        let options = curl::apply_options(given.into_iter().map(|(_, spec, v)| (spec, v)))
+            .map_err(|e| {
+                // Not a pasted line here: "curl command line: " would point the user elsewhere.
+                let text = match e {
+                    InputError::CurlSyntax(m) => m,
+                    other => other.to_string(),
+                };
+                clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{text}\n"))
+            })?;
+        Ok(CurlFlags {
+            header: options.headers.clone(),
+            user: options.user.clone(),
+            request: options.method.clone(),
+            options,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
 }
 
 impl CurlFlags {
-    /// Into curl's option model. `m` gives argument positions, so data flags of different kinds
-    /// keep the order they had on the command line, as curl joins them.
-    pub fn into_options(self, url: Option<String>, m: &ArgMatches) -> CurlOptions {
-        let mut data: Vec<(usize, DataArg)> = Vec::new();
-        for (id, kind, values) in [
-            ("data", DataKind::Ascii, &self.data),
-            ("data_raw", DataKind::Raw, &self.data_raw),
-            ("data_binary", DataKind::Binary, &self.data_binary),
-            ("data_urlencode", DataKind::UrlEncode, &self.data_urlencode),
-            ("json", DataKind::Json, &self.json),
-        ] {
-            let idx: Vec<usize> = m.indices_of(id).map(|i| i.collect()).unwrap_or_default();
-            for (n, v) in values.iter().enumerate() {
-                data.push((
-                    idx.get(n).copied().unwrap_or(usize::MAX),
-                    DataArg {
-                        kind,
-                        value: v.clone(),
-                    },
-                ));
-            }
-        }
-        data.sort_by_key(|(i, _)| *i);
-        let mut ignored = Vec::new();
-        for (on, name) in [
-            (self.silent, "-s"),
-            (self.show_error, "-S"),
-            (self.verbose, "-v"),
-            (self.include, "-i"),
-        ] {
-            if on {
-                ignored.push(name.to_string());
-            }
-        }
+    /// Into curl's option model, with the request's URL. The options were applied in
+    /// command-line order when the arguments were parsed, so `_m` is no longer needed.
+    pub fn into_options(self, url: Option<String>, _m: &ArgMatches) -> CurlOptions {
         CurlOptions {
             url,
-            method: self.request,
-            headers: self.header,
-            data: data.into_iter().map(|(_, d)| d).collect(),
-            user: self.user,
-            auth_method: if self.digest {
-                AuthMethod::Digest
-            } else if self.anyauth {
-                AuthMethod::Any
-            } else {
-                AuthMethod::Basic
-            },
-            oauth2_bearer: self.oauth2_bearer,
-            user_agent: self.user_agent,
-            referer: self.referer,
-            cookies: self.cookie,
-            proxy: self.proxy,
-            proxy_user: self.proxy_user,
-            noproxy: self.noproxy,
-            resolve: self.resolve,
-            connect_to: self.connect_to,
-            cacert: self.cacert,
-            cert: self.cert,
-            key: self.key,
-            insecure: self.insecure,
-            connect_timeout: self.connect_timeout,
-            max_time: self.max_time,
-            location: self.location,
-            location_trusted: self.location_trusted,
-            get: self.get,
-            head: self.head,
-            aws_sigv4: self.aws_sigv4,
-            http_version: if self.http2 {
-                HttpVersionPref::Http2
-            } else if self.http1_1 {
-                HttpVersionPref::Http1
-            } else {
-                HttpVersionPref::Any
-            },
-            compressed: self.compressed,
-            ignored,
+            ..self.options
         }
     }
 }
@@ -478,5 +392,106 @@ fn clap_error(e: clap::Error) -> i32 {
             crate::out::errln!("hint: see `authdoctor --help` or `authdoctor check --help`");
             exit::USAGE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authdoctor_core::input::{AuthMethod, DataKind};
+    use authdoctor_core::model::HttpVersionPref;
+
+    fn flags(args: &[&str]) -> Result<CurlOptions, clap::Error> {
+        let m = Cli::command().try_get_matches_from(["authdoctor", "check"].iter().chain(args))?;
+        let Command::Check(check) = Cli::from_arg_matches(&m)?.command else {
+            unreachable!("parsed as check");
+        };
+        let sub = m.subcommand_matches("check").expect("check");
+        Ok(check.curl_flags.into_options(check.url, sub))
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_table_row_but_url_is_a_flag_of_check() {
+        let cmd = Cli::command();
+        let check = cmd.find_subcommand("check").expect("check");
+        for spec in curl::OPTIONS {
+            // `check --url` is its own (a HAR filter), and `url` its positional argument.
+            let arg = check
+                .get_arguments()
+                .find(|a| a.get_id() == spec.long && a.get_long() == Some(spec.long));
+            assert_eq!(arg.is_some(), spec.long != "url", "--{}", spec.long);
+            if let Some(arg) = arg {
+                let short = spec.short.filter(char::is_ascii_alphanumeric);
+                assert_eq!(arg.get_short(), short, "--{}", spec.long);
+                assert_eq!(arg.is_hide_set(), spec.help.is_none(), "--{}", spec.long);
+            }
+        }
+    }
+
+    #[test]
+    fn flags_apply_in_command_line_order_like_a_pasted_line() {
+        let args = [
+            "-v",
+            "--json",
+            "{}",
+            "-d",
+            "a=1",
+            "--digest",
+            "-u",
+            "u:p",
+            "--basic",
+            "--http2",
+            "--http1.1",
+            "-sS",
+            "-H",
+            "A: 1",
+            "-r",
+            "5",
+            "-X",
+            "PUT",
+            "-X",
+            "PATCH",
+            "-o",
+            "f",
+            "-k",
+            "--data-ascii",
+            "b",
+            "http://h/",
+        ];
+        let o = flags(&args).expect("parses");
+        let line = format!("curl {}", args.map(|a| format!("'{a}'")).join(" "));
+        assert_eq!(
+            o,
+            authdoctor_core::input::curl::parse_curl_line(&line).expect("parses")
+        );
+        let kinds: Vec<DataKind> = o.data.iter().map(|d| d.kind).collect();
+        assert_eq!(kinds, [DataKind::Json, DataKind::Ascii, DataKind::Ascii]);
+        assert_eq!(o.auth_method, AuthMethod::Basic);
+        assert_eq!(o.http_version, HttpVersionPref::Http1);
+        assert_eq!(o.method.as_deref(), Some("PATCH"));
+        assert_eq!(o.headers, ["A: 1", "Range: bytes=5-"]);
+        assert_eq!(o.ignored, ["-v", "-s", "-S", "-o"]);
+        assert!(o.insecure);
+    }
+
+    #[test]
+    fn refused_options_and_bad_values_are_usage_errors_naming_the_option() {
+        let e = flags(&["-F", "a=b", "http://h/"]).expect_err("refused");
+        assert!(
+            e.to_string().contains("curl option -F is not supported"),
+            "{e}"
+        );
+        let e = flags(&["-m", "s3cr3t", "http://h/"]).expect_err("bad number");
+        let text = e.to_string();
+        assert!(
+            text.contains("-m expects") && !text.contains("s3cr3t"),
+            "{text}"
+        );
+        assert!(!text.contains("curl command line"), "{text}");
     }
 }

@@ -1,9 +1,10 @@
 //! Input: the three ways a user gives us the failing request — curl-style flags, a pasted curl
 //! command line, or a browser HAR file — all turned into one [`crate::model::RequestSpec`].
 //!
-//! [`CurlOptions`] is the shared shape: the CLI's clap flags fill it directly, [`curl`] fills it
-//! from a command line, and [`CurlOptions::into_request`] (in [`request`]) applies curl's own
-//! semantics (method defaults, `-u` → Basic, `-G`, `-b`, …). [`har`] reads HAR files, whose
+//! [`CurlOptions`] is the shared shape: [`curl`] holds the one table of curl's options and
+//! applies them, for a pasted command line and for the CLI's curl-style flags alike, and
+//! [`CurlOptions::into_request`] (in [`request`]) applies curl's own semantics (method defaults,
+//! `-u` → Basic, `-G`, `-b`, …). [`har`] reads HAR files, whose
 //! entries carry a recorded exchange as well as the request.
 
 pub mod curl;

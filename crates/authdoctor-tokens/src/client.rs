@@ -15,9 +15,12 @@
 //!    same 401) and send it again. PUT, POST, PATCH and DELETE are never sent twice.
 //! 4. Still 401/403: gather the evidence of the final answer with the same
 //!    [`authdoctor_net::gather`] as `authdoctor check` (the answer as received, the probes for a
-//!    safe method, the issuer's discovery and keys), diagnose it with authdoctor-core and return
+//!    safe method, the issuer's discovery and keys) and the expectations of the source's
+//!    [`TokenConfig`] (issuer, `audience` else `resource`, scopes: [`profile_expectations`], as
+//!    `check --profile` takes them from the profile), diagnose it with authdoctor-core and return
 //!    [`AuthClientError::Rejected`] carrying the ranked findings — the ones the CLI gives.
 
+use crate::config::TokenConfig;
 use crate::error::TokenError;
 use crate::source::TokenSource;
 use authdoctor_core::causes;
@@ -25,6 +28,7 @@ use authdoctor_core::diagnosis::Finding;
 use authdoctor_core::evidence::Evidence;
 use authdoctor_core::model::{Header, RequestSpec};
 use authdoctor_core::time::now_unix;
+use authdoctor_net::gather::plan::{ProfileExpectations, ProfileValue};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -99,13 +103,34 @@ pub(crate) fn nonce_wanted(source: &TokenSource, resp: &reqwest::Response) -> Op
     crate::dpop::wanted_nonce(resp.status().as_u16(), resp.headers(), b"")
 }
 
+/// Where a program's profile values come from, as the diagnosis names the expectation's source
+/// ("profile NAME (audience, the program's TokenConfig)").
+pub const PROGRAM_ORIGIN: &str = "the program's TokenConfig";
+
+/// What `cfg` expects of its tokens: its issuer, `audience` (else `resource`) and scopes, under
+/// its profile name. No environment or introspection client: a [`TokenConfig`] has neither.
+pub fn profile_expectations(cfg: &TokenConfig) -> ProfileExpectations {
+    let val = |v: &Option<String>| v.as_ref().map(|v| ProfileValue::new(v, PROGRAM_ORIGIN));
+    ProfileExpectations {
+        profile: cfg.profile.clone(),
+        issuer: val(&cfg.issuer),
+        audience: val(&cfg.audience),
+        resource: val(&cfg.resource),
+        scopes: (!cfg.scopes.is_empty())
+            .then(|| ProfileValue::new(cfg.scopes.join(" "), PROGRAM_ORIGIN)),
+        environment: None,
+        introspection: None,
+    }
+}
+
 /// Whether a final answer is a refusal to diagnose.
 pub(crate) fn refused(resp: &reqwest::Response) -> bool {
     matches!(resp.status().as_u16(), 401 | 403)
 }
 
 /// Diagnose a final 401/403 as `authdoctor check` does — [`authdoctor_net::gather`] on the
-/// answer received (not sent again), with the probes and the issuer's evidence — then rank the
+/// answer received (not sent again), with the probes, the issuer's evidence and the source's
+/// expectations ([`TokenSource::expectations`]) — then rank the
 /// causes: [`AuthClientError::Rejected`], redacted. `method` is the request's. The probes send
 /// the request again, so they run for a safe method only (the CLI's rule, without
 /// `--allow-replay`). Shared with the `reqwest-middleware` piece.
@@ -132,16 +157,12 @@ pub(crate) async fn rejection(
     let observed = authdoctor_net::gather::observed_exchange(&spec, resp).await;
     let options = authdoctor_net::GatherOptions {
         probes: Some(authdoctor_net::probes::ProbeOptions::default()),
-        issuer: Some(authdoctor_net::gather::IssuerPlan::from_profile(
+        // The profile's own expectations, as `check --profile` has them: a refusal that does
+        // not say why is still judged against the audience and scopes the program asked for.
+        issuer: Some(authdoctor_net::gather::IssuerPlan::from_expectations(
             &Default::default(),
             &spec,
-            None,
-            None,
-            &|r| {
-                crate::config::resolve_secret(r)
-                    .map(|s| s.expose().to_string())
-                    .map_err(|e| e.to_string())
-            },
+            Some(source.expectations()),
         )),
         observed: Some(vec![observed.clone()]),
         ..Default::default()
@@ -219,5 +240,48 @@ impl AuthClient {
             return Err(rejection(&self.source, &method, &sent, resp).await);
         }
         Ok(resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ClientAuth;
+
+    #[test]
+    fn a_token_configs_expectations_name_the_program() {
+        let cfg = TokenConfig {
+            profile: "api".into(),
+            issuer: Some("https://id.example.com/".into()),
+            endpoints: None,
+            client_id: "c".into(),
+            auth: ClientAuth::None,
+            scopes: vec!["read".into(), "write".into()],
+            resource: Some("https://api.example.com/".into()),
+            audience: Some("api://orders".into()),
+            token_env: Vec::new(),
+            token_file: None,
+            dpop_key: None,
+        };
+        let pe = profile_expectations(&cfg);
+        assert_eq!(pe.profile, "api");
+        let v = |p: &Option<ProfileValue>| p.as_ref().map(|v| (v.value.clone(), v.origin.clone()));
+        assert_eq!(
+            v(&pe.audience),
+            Some(("api://orders".into(), PROGRAM_ORIGIN.into()))
+        );
+        assert_eq!(
+            v(&pe.scopes),
+            Some(("read write".into(), PROGRAM_ORIGIN.into()))
+        );
+        let src = TokenSource::new(cfg.with_scopes(Vec::new()), reqwest::Client::new(), None);
+        assert!(
+            src.expectations().scopes.is_none(),
+            "no scopes: none expected"
+        );
+        assert_eq!(
+            src.expectations().issuer.as_ref().map(|i| i.value.as_str()),
+            Some("https://id.example.com/")
+        );
     }
 }

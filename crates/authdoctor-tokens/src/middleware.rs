@@ -17,7 +17,9 @@
 //!    and a body that is not a stream, `Request::try_clone`), renew the token once
 //!    ([`TokenSource::renew_after_rejection`]) and send it again through the rest of the chain.
 //! 3. Still 401/403: the error is `reqwest_middleware::Error::Middleware` wrapping
-//!    [`AuthClientError::Rejected`] with authdoctor's ranked, redacted causes; get it back with
+//!    [`AuthClientError::Rejected`] with authdoctor's ranked, redacted causes, judged against
+//!    the source's configuration as [`AuthClient`](crate::AuthClient) judges them (the issuer,
+//!    audience and scopes it asks for, [`TokenSource::expectations`]); get it back with
 //!    `err.downcast_ref::<AuthClientError>()` on the inner `anyhow::Error`.
 
 use crate::client::{

@@ -67,6 +67,9 @@ struct Inner {
     flight: tokio::sync::Mutex<TokenConfig>,
     profile: String,
     key: String,
+    /// What the configuration expects of a token, for diagnosing a refusal: fixed at
+    /// construction, so reading it never waits for an acquisition.
+    expect: authdoctor_net::gather::plan::ProfileExpectations,
     current: RwLock<Option<Current>>,
     cache: Option<FileCache>,
     rec: Recorder,
@@ -118,6 +121,7 @@ impl TokenSource {
                 dpop,
                 profile: cfg.profile.clone(),
                 key: cfg.cache_key(),
+                expect: crate::client::profile_expectations(&cfg),
                 file: cfg.token_file.clone().map(|path| FileSource {
                     path,
                     seen: RwLock::new(None),
@@ -173,6 +177,12 @@ impl TokenSource {
 
     pub fn profile(&self) -> &str {
         &self.inner.profile
+    }
+
+    /// What this source's configuration expects of a token (issuer, audience or resource,
+    /// scopes), as [`AuthClient`](crate::AuthClient)'s diagnosis judges a refusal with it.
+    pub fn expectations(&self) -> &authdoctor_net::gather::plan::ProfileExpectations {
+        &self.inner.expect
     }
 
     fn fresh_in_memory(&self) -> Option<Arc<TokenSet>> {

@@ -5,6 +5,12 @@
 //! tokens with authdoctor-guard: an expired token, a token for another audience, a token
 //! without the scope the route needs — through a safe method (probes run, and `AuthClient`
 //! renews once, into a token with the same defect) and a POST (never sent twice, no probes).
+//!
+//! With a profile: a resource server whose refusals name nothing (no `error_description`, or a
+//! bare 403 from the handler's own scope check), and a profile that expects an audience or a
+//! scope the token lacks. `AuthClient` judges with its `TokenConfig`'s expectations and
+//! `authdoctor check --profile` with the same values from a config file: the same ranked
+//! causes, the first citing the profile as the expectation's source.
 
 mod support;
 
@@ -16,6 +22,8 @@ use serde_json::Value;
 use support::peer;
 
 const SHORT: &str = "https://api.authdoctor.test/short";
+/// The provider's ES256 resource: tokens live 300 s, long enough for both sides to judge them.
+const ES256_AUD: &str = "https://api.authdoctor.test/es256";
 const DEFAULT_AUD: &str = "https://api.authdoctor.test/";
 const CLIENT: &str = "fix-client";
 const SECRET: &str = "fix-client-secret-8d2a";
@@ -116,6 +124,16 @@ fn source(token: &str, scope: &str, resource: &str) -> TokenSource {
 
 /// The ranked finding ids `AuthClient` attaches to its rejection, and the token it last sent.
 fn client_ids(src: TokenSource, method: reqwest::Method, url: &str) -> (Vec<String>, String) {
+    let (findings, last) = client_findings(src, method, url);
+    (findings.iter().map(|f| f.id.to_string()).collect(), last)
+}
+
+/// The ranked findings `AuthClient` attaches to its rejection, and the token it last sent.
+fn client_findings(
+    src: TokenSource,
+    method: reqwest::Method,
+    url: &str,
+) -> (Vec<authdoctor_core::diagnosis::Finding>, String) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -127,13 +145,12 @@ fn client_ids(src: TokenSource, method: reqwest::Method, url: &str) -> (Vec<Stri
         let req = http.request(method, url).build().unwrap();
         match client.execute(req).await {
             Err(AuthClientError::Rejected { findings, .. }) => {
-                let ids = findings.iter().map(|f| f.id.to_string()).collect();
                 let last = src
                     .current()
                     .expect("a token was sent")
                     .access_token
                     .clone();
-                (ids, last)
+                (findings, last)
             }
             Err(e) => panic!("expected a diagnosed rejection from {url}, got: {e}"),
             Ok(r) => panic!("expected a rejection from {url}, got {}", r.status()),
@@ -221,5 +238,273 @@ fn expired_token_same_findings() {
         reqwest::Method::POST,
         &url,
         source(&token, "read", SHORT),
+    );
+}
+
+/// A resource server whose refusals say nothing specific, for tokens of `ES256_AUD` from
+/// `issuer`: no `error_description` in its challenges, so `/v1/read` (needs `read`) answers an
+/// audience mismatch with a bare `error="invalid_token"`; `/v1/admin` checks for `write` in its
+/// handler and answers a plain 403 without a challenge.
+fn terse_resource_server(issuer: &str) -> String {
+    use authdoctor_guard::{GuardLayer, Validated, Validator};
+    use axum::Router;
+    use axum::http::StatusCode;
+    use axum::routing::any;
+    let issuer = issuer.to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let v = Validator::builder()
+                .realm("parity-test")
+                .discover(issuer)
+                .audience(ES256_AUD)
+                .error_descriptions(false)
+                .build()
+                .unwrap();
+            let admin = |t: Validated| async move {
+                if t.claims.has_scope("write") {
+                    (StatusCode::OK, "admin ok\n")
+                } else {
+                    (StatusCode::FORBIDDEN, "forbidden\n")
+                }
+            };
+            let app = Router::new()
+                .route(
+                    "/v1/read",
+                    any(|| async { "read ok\n" })
+                        .layer(GuardLayer::new(v.clone()).require_scopes(["read"])),
+                )
+                .route("/v1/admin", any(admin).layer(GuardLayer::new(v)));
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            axum::serve(l, app).await.unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+/// A profile's values, given to `AuthClient` as its `TokenConfig` and to the CLI in a config
+/// file.
+struct Profile {
+    name: &'static str,
+    audience: Option<&'static str>,
+    resource: &'static str,
+    scopes: &'static [&'static str],
+}
+
+impl Profile {
+    /// A source for this profile holding `token` (granted `granted`) to start with.
+    fn source(&self, token: &str, granted: &str) -> TokenSource {
+        let cfg = TokenConfig {
+            profile: self.name.into(),
+            issuer: Some(oidc()),
+            endpoints: None,
+            client_id: CLIENT.into(),
+            auth: ClientAuth::SecretBasic(authdoctor_core::secret::Secret::new(SECRET)),
+            scopes: self.scopes.iter().map(|s| s.to_string()).collect(),
+            resource: Some(self.resource.into()),
+            audience: self.audience.map(str::to_string),
+            token_env: Vec::new(),
+            token_file: None,
+            dpop_key: None,
+        };
+        let src = TokenSource::new(cfg.clone(), reqwest::Client::new(), None);
+        src.adopt(TokenSet {
+            access_token: token.into(),
+            token_type: "Bearer".into(),
+            expires_at: Some(authdoctor_core::time::now_unix() + 3600),
+            issued_at: authdoctor_core::time::now_unix(),
+            refresh_token: None,
+            refresh_expires_at: None,
+            scope: Some(granted.into()),
+            server_offset: None,
+            key: cfg.cache_key(),
+        })
+        .expect("adopt");
+        src
+    }
+
+    /// The same values as a user config file (`[profiles.NAME]`).
+    fn toml(&self) -> String {
+        let q = |v: &str| serde_json::to_string(v).unwrap();
+        let mut t = format!(
+            "[profiles.{}]\nissuer = {}\nclient_id = {}\nresource = {}\nscopes = [{}]\n",
+            self.name,
+            q(&oidc()),
+            q(CLIENT),
+            q(self.resource),
+            self.scopes
+                .iter()
+                .map(|s| q(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if let Some(a) = self.audience {
+            t.push_str(&format!("audience = {}\n", q(a)));
+        }
+        t
+    }
+
+    /// `authdoctor check --format json --profile NAME` with this profile in a fresh user
+    /// config file (and a fresh cache), removed afterwards.
+    fn check(&self, method: &str, url: &str, token: &str) -> support::Run {
+        let dir =
+            std::env::temp_dir().join(format!("authdoctor-parity-{}", support::random_hex(8)));
+        std::fs::create_dir_all(dir.join("config/authdoctor")).expect("temp dir");
+        std::fs::create_dir_all(dir.join("cache")).expect("temp dir");
+        std::fs::write(dir.join("config/authdoctor/config.toml"), self.toml()).expect("config");
+        let auth = format!("Authorization: Bearer {token}");
+        let (config, cache) = (dir.join("config"), dir.join("cache"));
+        let run = support::authdoctor_env(
+            [
+                "check",
+                "--format",
+                "json",
+                "--profile",
+                self.name,
+                "-X",
+                method,
+                "-H",
+                &auth,
+                url,
+            ],
+            &[
+                ("XDG_CONFIG_HOME", &config.display().to_string()),
+                ("XDG_CACHE_HOME", &cache.display().to_string()),
+            ],
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        support::assert_first_not_contradicted(&run);
+        run
+    }
+}
+
+/// `AuthClient` with `profile`'s `TokenConfig` and `authdoctor check --profile` with the same
+/// values rank the same causes, `first` first, and both cite the profile's `field` as the
+/// source of the expectation the token fails.
+fn assert_same_with_profile(
+    case: &str,
+    first: &str,
+    field: &str,
+    method: reqwest::Method,
+    url: &str,
+    profile: &Profile,
+    src: TokenSource,
+) {
+    let (findings, sent) = client_findings(src, method.clone(), url);
+    let client: Vec<String> = findings.iter().map(|f| f.id.to_string()).collect();
+    let run = profile.check(method.as_str(), url, &sent);
+    let cli = run.finding_ids();
+    eprintln!("{case}: {cli:?}");
+    assert_eq!(
+        cli.first().map(String::as_str),
+        Some(first),
+        "{case}: {cli:?}\n{}",
+        run.describe()
+    );
+    assert_eq!(
+        client, cli,
+        "{case}: AuthClient and the CLI rank different causes for {method} {url}"
+    );
+    // Both name the profile as where the expectation came from: the program's TokenConfig,
+    // and the CLI's config file.
+    let cites = |sources: Vec<String>, origin: &str| {
+        let want = format!("profile {} ({field}, {origin}", profile.name);
+        assert!(
+            sources.iter().any(|s| s.starts_with(&want)),
+            "{case}: the first finding does not cite {want:?}: {sources:?}"
+        );
+    };
+    let source_of = |e: &serde_json::Map<String, Value>| {
+        e.get("expectation_source")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    cites(
+        findings[0]
+            .evidence
+            .iter()
+            .filter_map(|e| source_of(&e.fields))
+            .collect(),
+        authdoctor_tokens::client::PROGRAM_ORIGIN,
+    );
+    cites(
+        run.json()["findings"][0]["evidence"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["fields"].as_object().and_then(source_of))
+            .collect(),
+        "user file ",
+    );
+}
+
+#[test]
+fn profile_audience_the_server_does_not_name() {
+    let api = terse_resource_server(&oidc());
+    let url = format!("{api}/v1/read");
+    // The profile expects the API's audience but asks the issuer for another resource: every
+    // token it gets, renewed or not, is for the wrong API, and the server only says
+    // `invalid_token`.
+    let profile = Profile {
+        name: "parity-aud",
+        audience: Some(ES256_AUD),
+        resource: DEFAULT_AUD,
+        scopes: &["read"],
+    };
+    let token = provider_token("read", DEFAULT_AUD);
+    // Without the profile nothing says which audience the API wanted.
+    let bare = cli_ids("GET", &url, &token);
+    assert_ne!(
+        bare.first().map(String::as_str),
+        Some("audience-mismatch"),
+        "the server's answer alone names the audience: this case tests nothing"
+    );
+    assert_same_with_profile(
+        "profile audience, GET",
+        "audience-mismatch",
+        "audience",
+        reqwest::Method::GET,
+        &url,
+        &profile,
+        profile.source(&token, "read"),
+    );
+    assert_same_with_profile(
+        "profile audience, POST",
+        "audience-mismatch",
+        "audience",
+        reqwest::Method::POST,
+        &url,
+        &profile,
+        profile.source(&token, "read"),
+    );
+}
+
+#[test]
+fn profile_scope_the_server_does_not_name() {
+    let api = terse_resource_server(&oidc());
+    let url = format!("{api}/v1/admin");
+    // A token cached before the profile's scopes grew: a POST is never sent twice, so that
+    // token is the one judged, and the server only says 403.
+    let profile = Profile {
+        name: "parity-scope",
+        audience: None,
+        resource: ES256_AUD,
+        scopes: &["read", "write"],
+    };
+    let token = provider_token("read", ES256_AUD);
+    assert_same_with_profile(
+        "profile scope, POST",
+        "insufficient-scope",
+        "scopes",
+        reqwest::Method::POST,
+        &url,
+        &profile,
+        profile.source(&token, "read"),
     );
 }

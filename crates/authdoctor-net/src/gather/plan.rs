@@ -2,7 +2,9 @@
 //! what the API expects (flags and the selected profile), the introspection credentials, the
 //! other profiles (for a token from another environment), the profile's token file, and the
 //! profiles' hosts for the DNS comparison. Built from `authdoctor_core::profile::Layers`; the
-//! caller loads the layers and resolves secret references.
+//! caller loads the layers and resolves secret references. A program without config layers
+//! gives its profile's expectations as data ([`ProfileExpectations`],
+//! [`IssuerPlan::from_expectations`]), so its diagnosis names the same expectations.
 
 use std::path::PathBuf;
 
@@ -10,6 +12,7 @@ use authdoctor_core::evidence::Evidence;
 use authdoctor_core::idp::{ExpectSource, Expectations, Expected, ProfileIssuer};
 use authdoctor_core::model::RequestSpec;
 use authdoctor_core::profile::{self, ConfigError, Effective, Layers, SecretRef};
+use authdoctor_core::secret::Secret;
 use authdoctor_core::token::jwt::{self, JwtAnalysis};
 
 use super::bearer_token;
@@ -46,6 +49,129 @@ pub struct IssuerPlan {
 /// Reads one secret reference (the caller's single resolver: env, file with `~`, keyring).
 pub type SecretResolver<'a> = &'a dyn Fn(&SecretRef) -> Result<String, String>;
 
+/// One value of a profile and where it came from: the config layer that won it (e.g.
+/// "project file ./authdoctor.toml") or the program that set it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileValue {
+    pub value: String,
+    pub origin: String,
+}
+
+impl ProfileValue {
+    pub fn new(value: impl Into<String>, origin: impl Into<String>) -> Self {
+        ProfileValue {
+            value: value.into(),
+            origin: origin.into(),
+        }
+    }
+}
+
+/// The client the profile introspects tokens with (RFC 7662).
+#[derive(Debug, Clone)]
+pub struct IntrospectionClient {
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+/// What the selected profile expects of a token, with provenance: the CLI derives it from the
+/// effective profile ([`ProfileExpectations::from_effective`]), a program from its own token
+/// configuration. [`IssuerPlan`] turns it into [`Expectations`] whose sources name the profile.
+#[derive(Debug, Clone)]
+pub struct ProfileExpectations {
+    pub profile: String,
+    pub issuer: Option<ProfileValue>,
+    /// The expected `aud`; preferred over `resource` when both are set.
+    pub audience: Option<ProfileValue>,
+    /// The RFC 8707 resource indicator, the expected `aud` when there is no `audience`.
+    pub resource: Option<ProfileValue>,
+    /// Every scope the token must carry, space-separated as configured.
+    pub scopes: Option<ProfileValue>,
+    pub environment: Option<String>,
+    pub introspection: Option<IntrospectionClient>,
+}
+
+impl ProfileExpectations {
+    /// The expectations of a named effective profile (`None` for no profile), with each
+    /// value's winning layer; an introspection secret that cannot be read is left out and said
+    /// in the notes.
+    pub fn from_effective(
+        eff: &Effective,
+        resolve: SecretResolver<'_>,
+    ) -> Option<(ProfileExpectations, Vec<String>)> {
+        let profile = eff.name.clone()?;
+        let val = |field: &str| {
+            let v = eff.str(field)?;
+            let origin = eff
+                .get(field)
+                .map(|r| r.source.to_string())
+                .unwrap_or_default();
+            Some(ProfileValue::new(v, origin))
+        };
+        let mut notes = Vec::new();
+        let introspection = match (
+            eff.str("introspection_client_id"),
+            eff.get("introspection_client_secret")
+                .and_then(|r| r.secret.clone()),
+        ) {
+            (Some(id), Some(sec)) => match resolve(&sec) {
+                Ok(s) => Some(IntrospectionClient {
+                    client_id: id.to_string(),
+                    client_secret: Secret::new(s),
+                }),
+                Err(why) => {
+                    notes.push(format!(
+                        "introspection skipped: the profile's introspection_client_secret ({sec}) cannot be read: {why}"
+                    ));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let pe = ProfileExpectations {
+            issuer: val("issuer"),
+            audience: val("audience"),
+            resource: val("resource"),
+            scopes: val("scopes"),
+            environment: eff.str("environment").map(str::to_string),
+            introspection,
+            profile,
+        };
+        Some((pe, notes))
+    }
+
+    /// Fill `ex` with what this profile expects: issuer, audience (else resource), scopes and
+    /// the profile's own identity; returns the profile's issuer.
+    fn fill(&self, ex: &mut Expectations) -> Option<String> {
+        let src = |field: &str, v: &ProfileValue| Expected {
+            value: v.value.clone(),
+            source: ExpectSource::Profile {
+                profile: self.profile.clone(),
+                field: field.into(),
+                layer: v.origin.clone(),
+            },
+        };
+        if let Some(i) = &self.issuer {
+            ex.iss.push(src("issuer", i));
+        }
+        if let Some(v) = &self.audience {
+            ex.aud.push(src("audience", v));
+        } else if let Some(v) = &self.resource {
+            ex.aud.push(src("resource", v));
+        }
+        if let Some(s) = &self.scopes {
+            ex.scope.push(src("scopes", s));
+        }
+        let issuer = self.issuer.as_ref().map(|i| i.value.clone());
+        ex.profile = Some(ProfileIssuer {
+            profile: self.profile.clone(),
+            environment: self.environment.clone(),
+            issuer: issuer.clone(),
+            audience: self.audience.as_ref().map(|a| a.value.clone()),
+        });
+        issuer
+    }
+}
+
 impl IssuerPlan {
     /// The plan for `spec` from the user's choices and the effective profile (`None`: no
     /// profile applies) with every other profile of `layers`.
@@ -55,6 +181,48 @@ impl IssuerPlan {
         eff: Option<&Effective>,
         layers: Option<&Layers>,
         resolve: SecretResolver<'_>,
+    ) -> IssuerPlan {
+        let Some((pe, notes)) = eff.and_then(|e| ProfileExpectations::from_effective(e, resolve))
+        else {
+            return Self::plan(req, spec, None, Vec::new(), Vec::new());
+        };
+        let mut others: Vec<ProfileIssuer> = Vec::new();
+        for (_, file) in layers
+            .into_iter()
+            .flat_map(|l| [l.user.as_ref(), l.project.as_ref()])
+            .flatten()
+        {
+            for (n, p) in &file.profiles {
+                if *n != pe.profile && !others.iter().any(|o| &o.profile == n) {
+                    others.push(ProfileIssuer {
+                        profile: n.clone(),
+                        environment: p.environment.clone(),
+                        issuer: p.issuer.clone(),
+                        audience: p.audience.clone(),
+                    });
+                }
+            }
+        }
+        Self::plan(req, spec, Some(&pe), others, notes)
+    }
+
+    /// The plan for `spec` from the user's choices and a profile's expectations given as data
+    /// (a program's own token configuration: `AuthClient`, `TokenMiddleware`); no other
+    /// profiles are known.
+    pub fn from_expectations(
+        req: &IssuerRequest,
+        spec: &RequestSpec,
+        profile: Option<&ProfileExpectations>,
+    ) -> IssuerPlan {
+        Self::plan(req, spec, profile, Vec::new(), Vec::new())
+    }
+
+    fn plan(
+        req: &IssuerRequest,
+        spec: &RequestSpec,
+        profile: Option<&ProfileExpectations>,
+        other_profiles: Vec<ProfileIssuer>,
+        mut notes: Vec<String>,
     ) -> IssuerPlan {
         let flag = |f: &str, v: &str| Expected {
             value: v.to_string(),
@@ -75,80 +243,9 @@ impl IssuerPlan {
                 JwtAnalysis::Jws(j) => Some(j),
                 _ => None,
             });
-        let mut notes = Vec::new();
-        let mut introspect_creds = None;
-        let mut profile_issuer = None;
-        if let Some(e) = eff.filter(|e| e.name.is_some()) {
-            let name = e.name.clone().unwrap_or_default();
-            let src = |field: &str| -> ExpectSource {
-                ExpectSource::Profile {
-                    profile: name.clone(),
-                    field: field.into(),
-                    layer: e
-                        .get(field)
-                        .map(|r| r.source.to_string())
-                        .unwrap_or_default(),
-                }
-            };
-            if let Some(i) = e.str("issuer") {
-                ex.iss.push(Expected {
-                    value: i.into(),
-                    source: src("issuer"),
-                });
-                profile_issuer = Some(i.to_string());
-            }
-            if let Some(v) = e.str("audience") {
-                ex.aud.push(Expected {
-                    value: v.into(),
-                    source: src("audience"),
-                });
-            } else if let Some(v) = e.str("resource") {
-                ex.aud.push(Expected {
-                    value: v.into(),
-                    source: src("resource"),
-                });
-            }
-            if let Some(s) = e.str("scopes") {
-                ex.scope.push(Expected {
-                    value: s.into(),
-                    source: src("scopes"),
-                });
-            }
-            ex.profile = Some(ProfileIssuer {
-                profile: name.clone(),
-                environment: e.str("environment").map(str::to_string),
-                issuer: profile_issuer.clone(),
-                audience: e.str("audience").map(str::to_string),
-            });
-            if let (Some(id), Some(sec)) = (
-                e.str("introspection_client_id"),
-                e.get("introspection_client_secret")
-                    .and_then(|r| r.secret.clone()),
-            ) {
-                match resolve(&sec) {
-                    Ok(s) => introspect_creds = Some((id.to_string(), s)),
-                    Err(why) => notes.push(format!(
-                        "introspection skipped: the profile's introspection_client_secret ({sec}) cannot be read: {why}"
-                    )),
-                }
-            }
-            for (_, file) in layers
-                .into_iter()
-                .flat_map(|l| [l.user.as_ref(), l.project.as_ref()])
-                .flatten()
-            {
-                for (n, p) in &file.profiles {
-                    if *n != name && !ex.other_profiles.iter().any(|o| &o.profile == n) {
-                        ex.other_profiles.push(ProfileIssuer {
-                            profile: n.clone(),
-                            environment: p.environment.clone(),
-                            issuer: p.issuer.clone(),
-                            audience: p.audience.clone(),
-                        });
-                    }
-                }
-            }
-        }
+        let profile_issuer = profile.and_then(|p| p.fill(&mut ex));
+        ex.other_profiles = other_profiles;
+        let introspect_creds = profile.and_then(|p| p.introspection.as_ref());
 
         let issuer = match (
             &req.issuer,
@@ -173,10 +270,11 @@ impl IssuerPlan {
         let enabled =
             token.is_some() || issuer.is_some() || !ex.aud.is_empty() || !ex.iss.is_empty();
         let introspect = match (introspect_creds, &token, &profile_issuer) {
-            (Some((client_id, client_secret)), Some(t), Some(iss)) => Some(IntrospectRequest {
+            (Some(c), Some(t), Some(iss)) => Some(IntrospectRequest {
                 issuer: iss.clone(),
-                client_id,
-                client_secret,
+                client_id: c.client_id.clone(),
+                // The one place the secret leaves its type: the introspection request's form.
+                client_secret: c.client_secret.expose().to_string(),
                 token: t.clone(),
             }),
             (Some(_), Some(_), None) => {
@@ -418,6 +516,81 @@ hosts = ["api.stage.example.com"]
             "{:?}",
             plan.notes
         );
+    }
+
+    #[test]
+    fn profile_expectations_name_the_layer_each_value_came_from() {
+        let l = layers();
+        let s = spec("https://api.example.com/v1", Some("Bearer opaque-token"));
+        let eff = effective_profile(&l, None, &s).expect("profile by host");
+        let plan =
+            IssuerPlan::from_profile(&IssuerRequest::default(), &s, Some(&eff), Some(&l), &|_| {
+                Ok("introspection-secret".into())
+            });
+        assert_eq!(
+            plan.expectations.aud[0].source,
+            ExpectSource::Profile {
+                profile: "prod".into(),
+                field: "audience".into(),
+                layer: "project file authdoctor.toml".into(),
+            }
+        );
+        let i = plan
+            .fetch
+            .introspect
+            .expect("introspection with a readable secret");
+        assert_eq!(i.client_id, "rs");
+        assert_eq!(i.issuer, "https://id.example.com/");
+        let (pe, notes) =
+            ProfileExpectations::from_effective(&eff, &|_| Ok("introspection-secret".into()))
+                .expect("a named profile");
+        assert!(notes.is_empty());
+        let shown = format!("{pe:?}");
+        assert!(!shown.contains("introspection-secret"), "{shown}");
+    }
+
+    #[test]
+    fn a_programs_expectations_without_layers() {
+        let origin = "the program's TokenConfig";
+        let pe = ProfileExpectations {
+            profile: "api".into(),
+            issuer: Some(ProfileValue::new("https://id.example.com/", origin)),
+            audience: None,
+            resource: Some(ProfileValue::new("https://api.example.com/", origin)),
+            scopes: Some(ProfileValue::new("read write", origin)),
+            environment: None,
+            introspection: None,
+        };
+        let s = spec("https://api.example.com/v1", Some("Bearer opaque-token"));
+        let plan = IssuerPlan::from_expectations(&IssuerRequest::default(), &s, Some(&pe));
+        assert!(plan.enabled);
+        // An opaque token has no iss: the profile's issuer is the one checked.
+        let (iss, why) = plan.fetch.issuer.clone().expect("issuer");
+        assert_eq!(
+            (iss.as_str(), why.as_str()),
+            ("https://id.example.com/", "profile api")
+        );
+        let aud = &plan.expectations.aud[0];
+        assert_eq!(aud.value, "https://api.example.com/");
+        assert_eq!(
+            aud.source.to_string(),
+            "profile api (resource, the program's TokenConfig)"
+        );
+        assert_eq!(plan.expectations.scope[0].value, "read write");
+        assert_eq!(
+            plan.expectations
+                .profile
+                .as_ref()
+                .map(|p| p.profile.as_str()),
+            Some("api")
+        );
+        assert!(plan.expectations.other_profiles.is_empty());
+        assert!(plan.fetch.introspect.is_none() && plan.notes.is_empty());
+        // No profile at all: the same plan as from_profile without one.
+        let none = IssuerPlan::from_expectations(&IssuerRequest::default(), &s, None);
+        let same = IssuerPlan::from_profile(&IssuerRequest::default(), &s, None, None, &no_secrets);
+        assert_eq!(none.expectations, same.expectations);
+        assert_eq!(none.fetch.issuer, same.fetch.issuer);
     }
 
     #[test]

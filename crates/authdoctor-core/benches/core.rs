@@ -82,13 +82,15 @@ fn typical_401(token: &str) -> (RequestSpec, Exchange) {
     ]);
     let request = RequestSpec {
         method: "GET".into(),
-        url: "https://api.example.com/v1/orders?limit=20".into(),
+        url: "https://api.example.com/v1/orders?limit=20"
+            .parse()
+            .unwrap(),
         headers: req_headers.clone(),
         ..Default::default()
     };
     let exchange = Exchange {
         method: "GET".into(),
-        url: request.url.clone(),
+        url: request.url.to_string(),
         request_headers: req_headers,
         status: 401,
         reason: Some("Unauthorized".into()),

@@ -124,8 +124,8 @@ fn recorder_redactions(request: &RequestSpec) -> Vec<RecorderRedaction> {
             });
         }
     }
-    if let Ok(u) = url::Url::parse(&request.url) {
-        for (k, v) in u.query_pairs() {
+    {
+        for (k, v) in request.url.query_pairs() {
             if crate::secret::is_sensitive_param(&k) && is_redaction_marker(&v) {
                 out.push(RecorderRedaction {
                     carrier: format!("query:{k}"),
@@ -278,14 +278,12 @@ impl Evidence {
         let vendor = crate::vendor::analyse(&request, exchanges.last());
         // The credential alone, then with its scheme (Okta's `SSWS …`), then API-key headers,
         // then credential-bearing query parameters (`?key=AIza…`).
-        let query_keys: Vec<String> = url::Url::parse(&request.url)
-            .map(|u| {
-                u.query_pairs()
-                    .filter(|(k, _)| crate::secret::is_sensitive_param(k))
-                    .map(|(_, v)| v.into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let query_keys: Vec<String> = request
+            .url
+            .query_pairs()
+            .filter(|(k, _)| crate::secret::is_sensitive_param(k))
+            .map(|(_, v)| v.into_owned())
+            .collect();
         let key_format = authorization
             .iter()
             .flat_map(|a| [a.credential.trim().to_string(), a.raw.trim().to_string()])
@@ -297,7 +295,7 @@ impl Evidence {
             .chain(query_keys)
             .find_map(|c| crate::vendor::key_format(&c));
         let statement = last.and_then(crate::statement::read);
-        let signed_url = crate::token::signed_url::analyse(&request.url);
+        let signed_url = crate::token::signed_url::analyse(request.url.as_str());
         let redacted_by_recorder = match &har {
             Some(h) => {
                 let mut r = recorder_redactions(&request);
@@ -370,7 +368,7 @@ impl Evidence {
     pub fn with_idp(mut self, idp: Option<crate::idp::IdpEvidence>) -> Self {
         self.discovery = idp
             .as_ref()
-            .and_then(|i| crate::idp::discovery::judge(&i.raw, &self.request.url));
+            .and_then(|i| crate::idp::discovery::judge(&i.raw, self.request.url.as_str()));
         self.idp = idp;
         self
     }
@@ -439,8 +437,9 @@ impl Evidence {
 
     /// Credential-bearing query parameters in the URL (names).
     pub fn query_credentials(&self) -> Vec<String> {
-        url::Url::parse(&self.request.url)
-            .map(|u| {
+        {
+            let u = &self.request.url;
+            {
                 u.query_pairs()
                     .filter(|(k, _)| {
                         let k = k.to_ascii_lowercase();
@@ -457,8 +456,8 @@ impl Evidence {
                     })
                     .map(|(k, _)| k.into_owned())
                     .collect()
-            })
-            .unwrap_or_default()
+            }
+        }
     }
 
     /// Does the original request carry any credential at all? Headers (Authorization, API-key

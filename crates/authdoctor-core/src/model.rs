@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 use std::time::Duration;
+pub use url::Url;
 
 /// One header as sent or received, in order; duplicates are kept (they are evidence).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -150,10 +151,11 @@ impl std::fmt::Debug for DpopKey {
 }
 
 /// The failing request, as the user meant to send it. Header values may be secrets.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestSpec {
     pub method: String,
-    pub url: String,
+    /// Parsed once, where the request is read (curl line, flags, HAR, a program's request).
+    pub url: Url,
     pub headers: Vec<Header>,
     pub body: Option<Vec<u8>>,
     pub transport: TransportOptions,
@@ -175,6 +177,48 @@ pub struct RequestSpec {
     /// `--dpop-key`: the sender signs a fresh DPoP proof for each request it sends with
     /// `Authorization: DPoP …` (and answers one `use_dpop_nonce` challenge).
     pub dpop_key: Option<DpopKey>,
+}
+
+/// Where a request goes when nothing said otherwise: a reserved name (RFC 2606) that never
+/// resolves, so a default request can never reach anyone.
+pub const UNSET_URL: &str = "http://unset.invalid/";
+
+impl Default for RequestSpec {
+    fn default() -> Self {
+        RequestSpec {
+            method: String::new(),
+            url: Url::parse(UNSET_URL).expect("a valid constant URL"),
+            headers: Vec::new(),
+            body: None,
+            transport: TransportOptions::default(),
+            origin: InputOrigin::default(),
+            credential_source: None,
+            follow_redirects: false,
+            location_trusted: false,
+            notes: Vec::new(),
+            auth_method: crate::input::AuthMethod::default(),
+            aws_sigv4: None,
+            dpop_key: None,
+        }
+    }
+}
+
+impl RequestSpec {
+    /// The host the request is addressed to, lowercase (an IPv6 address in brackets, as in the
+    /// URL): the one host helper every stage uses (profiles, probes, causes).
+    pub fn host(&self) -> Option<String> {
+        host_of_url(&self.url)
+    }
+}
+
+/// The host of a URL, lowercase (an IPv6 address in brackets, as in the URL).
+pub fn host_of_url(url: &Url) -> Option<String> {
+    url.host_str().map(str::to_ascii_lowercase)
+}
+
+/// [`host_of_url`] for a URL still in text (a configured `api_base`, a recorded hop).
+pub fn host_of(url: &str) -> Option<String> {
+    Url::parse(url).ok().as_ref().and_then(host_of_url)
 }
 
 /// What a sender still holds of a request's body when it considers sending the request again.

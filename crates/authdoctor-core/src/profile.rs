@@ -309,12 +309,7 @@ fn field_of(p: &RawProfile, f: &str) -> Option<(String, Option<SecretRef>)> {
     }
 }
 
-fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .host_str()
-        .map(str::to_ascii_lowercase)
-}
+use crate::model::host_of;
 
 /// Merge the layers into the effective profile.
 ///

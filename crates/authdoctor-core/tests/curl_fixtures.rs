@@ -125,7 +125,8 @@ fn compare(spec: &RequestSpec, want: &Expected) -> Result<(), String> {
     if spec.method != want.method {
         return Err(format!("method {} != {}", spec.method, want.method));
     }
-    let url = url::Url::parse(&spec.url).map_err(|e| format!("our URL does not parse: {e}"))?;
+    let url =
+        url::Url::parse(spec.url.as_str()).map_err(|e| format!("our URL does not parse: {e}"))?;
     let target = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
@@ -248,7 +249,7 @@ fn every_curlconverter_command_parses_or_errors_cleanly() {
             .join(format!("{name}.sh"));
         let line = std::fs::read_to_string(path).expect("command file");
         match parse_curl_line(&line).and_then(|o| o.into_request()) {
-            Ok(spec) => assert!(!spec.url.is_empty(), "{name}"),
+            Ok(spec) => assert!(!spec.url.as_str().is_empty(), "{name}"),
             Err(e) => {
                 let msg = e.to_string();
                 assert!(!msg.contains('\n'), "{name}: multi-line error {msg:?}");

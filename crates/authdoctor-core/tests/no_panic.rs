@@ -66,10 +66,10 @@ proptest! {
         if let Some((n, v)) = &extra {
             headers.push(Header::new(n.clone(), v.clone()));
         }
-        let req = RequestSpec { method: "GET".into(), url: "https://api.example.com/x".into(), headers: headers.clone(), ..Default::default() };
+        let req = RequestSpec { method: "GET".into(), url: "https://api.example.com/x".parse().unwrap(), headers: headers.clone(), ..Default::default() };
         let mut resp = vec![Header::new("WWW-Authenticate", chall)];
         if let Some(d) = date { resp.push(Header::new("Date", d)); }
-        let x = Exchange { method: "GET".into(), url: req.url.clone(), request_headers: headers, status: st,
+        let x = Exchange { method: "GET".into(), url: req.url.to_string(), request_headers: headers, status: st,
             http_version: "HTTP/1.1".into(), headers: resp, body, received_at: Some(now), ..Default::default() };
         let ev = Evidence::new(req, vec![x], None, None, now);
         let report = Report::new(&ev, diagnose(&ev));

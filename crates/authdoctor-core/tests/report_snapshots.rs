@@ -52,7 +52,7 @@ fn one_hop(
 ) -> Scenario {
     let request = RequestSpec {
         method: "GET".into(),
-        url: url.into(),
+        url: url.parse().unwrap(),
         headers: hs(req),
         ..Default::default()
     };
@@ -226,13 +226,13 @@ fn scenarios() -> Vec<Scenario> {
     // Two hops: 127.0.0.1 → localhost drops Authorization.
     let req = RequestSpec {
         method: "GET".into(),
-        url: "http://127.0.0.1:14200/redirect-to".into(),
+        url: "http://127.0.0.1:14200/redirect-to".parse().unwrap(),
         headers: hs(&[("Authorization", &format!("Bearer {good}"))]),
         ..Default::default()
     };
     let hop1 = Exchange {
         method: "GET".into(),
-        url: req.url.clone(),
+        url: req.url.to_string(),
         request_headers: req.headers.clone(),
         status: 307,
         reason: Some("TEMPORARY REDIRECT".into()),

@@ -42,7 +42,7 @@ fn build(url: &str, status: u16, req: Vec<Header>, resp: Vec<Header>, body: Vec<
     let method = if token_request { "POST" } else { "GET" };
     let r = RequestSpec {
         method: method.into(),
-        url: url.into(),
+        url: url.parse().unwrap(),
         headers: req.clone(),
         body: token_request.then(|| {
             b"grant_type=client_credentials&client_id=app&client_secret=fixture-secret&password=fixture-pw"

@@ -136,7 +136,7 @@ pub async fn apply<H: Host>(
         }
         Action::CallFinalUrl { url } => {
             let gate = Gate::for_url(
-                &spec.url,
+                spec.url.as_str(),
                 Trust {
                     location_trusted: spec.location_trusted,
                     named_hosts: Vec::new(),
@@ -150,7 +150,8 @@ pub async fn apply<H: Host>(
                     decision.reason()
                 )));
             }
-            spec.url = url.to_string();
+            spec.url = url::Url::parse(url.as_str())
+                .map_err(|_| Refused::new("the final URL of the redirect is not valid"))?;
             Ok(format!(
                 "sent the request straight to {}",
                 redact_url(url.as_str())
@@ -167,15 +168,13 @@ pub async fn apply<H: Host>(
         }
         Action::BustCache => {
             // What the cache-bust probe proved: a URL no cache has stored, and no-cache.
-            let mut u = url::Url::parse(&spec.url)
-                .map_err(|_| Refused::new("the request's URL is not valid"))?;
+            let u = &mut spec.url;
             let nonce = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos())
                 .unwrap_or(0);
             u.query_pairs_mut()
                 .append_pair(BUSTER_PARAM, &format!("{nonce:x}"));
-            spec.url = u.to_string();
             spec.headers.retain(|h| {
                 !h.name.eq_ignore_ascii_case("cache-control")
                     && !h.name.eq_ignore_ascii_case("pragma")
@@ -245,8 +244,7 @@ async fn token_service<H: Host>(
     ts: &authdoctor_core::http::token_service::TokenService,
     host: &H,
 ) -> Result<String, Refused> {
-    let addressed =
-        url::Url::parse(&spec.url).map_err(|_| Refused::new("the request's URL is not valid"))?;
+    let addressed = &spec.url;
     // The password goes only to a token service on the addressed host (any port), or anywhere
     // the user trusts with --location-trusted; never in clear text off the machine.
     if ts.realm.host_str() != addressed.host_str() && !spec.location_trusted {

@@ -64,9 +64,7 @@ impl Host for ProfileHost {
         sent: Option<&str>,
         add_scopes: &[String],
     ) -> Result<NewToken, Refused> {
-        let target = url::Url::parse(&spec.url)
-            .map_err(|_| Refused::new("the request's URL is not valid"))?;
-        let host = target.host_str().map(str::to_string);
+        let host = spec.host();
         let session = Session::open(&self.choice, host.as_deref()).map_err(|e| {
             Refused::new(format!(
                 "no profile to obtain a token with: {e} (pass --profile NAME)"
@@ -74,7 +72,7 @@ impl Host for ProfileHost {
         })?;
         let (cfg, eff) = (&session.config, &session.profile);
         if !authdoctor_core::outbound::profile_token_may_go(
-            &target,
+            &spec.url,
             &eff.token_hosts(),
             eff.named_by_flag(),
         ) {

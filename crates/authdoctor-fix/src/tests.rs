@@ -14,7 +14,7 @@ struct Fake {
 fn evidence(spec: RequestSpec, status: u16, headers: &[(&str, &str)]) -> Evidence {
     let x = Exchange {
         method: spec.method.clone(),
-        url: spec.url.clone(),
+        url: spec.url.to_string(),
         status,
         http_version: "HTTP/1.1".into(),
         request_headers: spec.headers.clone(),
@@ -45,7 +45,7 @@ impl Host for Fake {
 fn request(method: &str, headers: &[(&str, &str)]) -> RequestSpec {
     RequestSpec {
         method: method.into(),
-        url: "https://api.example.com/v1/things".into(),
+        url: "https://api.example.com/v1/things".parse().unwrap(),
         headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
         ..Default::default()
     }
@@ -83,7 +83,11 @@ fn verified_only_with_a_2xx_after() {
     let (out, sent) = cached("GET", 200);
     assert!(out.verified);
     assert_eq!(out.applied[0].id, "bypass-cache");
-    assert!(sent[0].url.contains("authdoctor-probe="), "{}", sent[0].url);
+    assert!(
+        sent[0].url.as_str().contains("authdoctor-probe="),
+        "{}",
+        sent[0].url
+    );
     let (out, _) = cached("GET", 401);
     assert!(!out.verified);
     assert!(out.applied.is_empty());
@@ -141,7 +145,7 @@ fn a_redirect_target_on_another_origin_is_refused_by_the_gate() {
         &host,
     ));
     assert!(r.is_err());
-    assert_eq!(spec.url, "https://api.example.com/v1/things");
+    assert_eq!(spec.url.as_str(), "https://api.example.com/v1/things");
 }
 
 #[test]

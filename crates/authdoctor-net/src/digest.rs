@@ -52,7 +52,7 @@ impl ChallengeState {
         // The password (or a Digest response an attacker could crack offline) goes only where
         // the outbound gate lets the user's credentials go: not to a host a redirect reached.
         let gate = Gate::for_url(
-            &spec.url,
+            spec.url.as_str(),
             Trust {
                 location_trusted: spec.location_trusted,
                 named_hosts: Vec::new(),
@@ -136,7 +136,7 @@ mod tests {
     fn spec(method: AuthMethod) -> RequestSpec {
         RequestSpec {
             method: "GET".into(),
-            url: "http://h/d/?x=1".into(),
+            url: "http://h/d/?x=1".parse().unwrap(),
             credential_source: Some(CredentialSource::UserFlag {
                 user: "bob".into(),
                 password: Some("Digest-Pass-91c".into()),

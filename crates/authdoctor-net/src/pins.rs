@@ -16,7 +16,7 @@ pub fn check_pins(spec: &RequestSpec) -> Result<(), NetError> {
     if spec.transport.pins.is_empty() {
         return Ok(());
     }
-    let url = parse_http_url(&spec.url)?;
+    let url = parse_http_url(spec.url.as_str())?;
     let host = url.host_str().unwrap_or_default();
     let port = url.port_or_known_default().unwrap_or(0);
     let route = spec

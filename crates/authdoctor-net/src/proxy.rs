@@ -37,9 +37,8 @@ pub fn proxy_from_env_with(
 /// The proxy that [`send`] uses for the spec's URL (`-x` first, then the environment), with any
 /// password in the proxy URL redacted.
 pub fn effective_proxy(spec: &RequestSpec) -> Option<ProxySetting> {
-    let url = Url::parse(&spec.url).ok()?;
     let env = EnvSnapshot::capture();
-    resolve_proxy(&spec.transport, &url, &env).map(|c| c.setting)
+    resolve_proxy(&spec.transport, &spec.url, &env).map(|c| c.setting)
 }
 
 /// A proxy decision: what the report may show, and the URL actually used.

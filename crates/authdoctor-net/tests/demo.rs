@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 fn get(url: &str, auth: Option<&str>) -> RequestSpec {
     RequestSpec {
         method: "GET".into(),
-        url: url.into(),
+        url: url.parse().unwrap(),
         headers: auth
             .map(|a| vec![Header::new("Authorization", a)])
             .unwrap_or_default(),
@@ -108,7 +108,7 @@ async fn issuer_discovery_and_token() {
 
     let mut token_req = RequestSpec {
         method: "POST".into(),
-        url: d.token_url.clone(),
+        url: d.token_url.parse().expect("a valid URL"),
         headers: vec![
             Header::new("Authorization", "Basic ZGVtby1jbGllbnQ6ZGVtby1zZWNyZXQ="),
             Header::new("Content-Type", "application/x-www-form-urlencoded"),

@@ -13,7 +13,7 @@ use support::{resp, serve};
 fn get(url: &str) -> RequestSpec {
     RequestSpec {
         method: "GET".into(),
-        url: url.into(),
+        url: url.parse().unwrap(),
         headers: vec![
             Header::new("Authorization", "Bearer s3cr3t-token"),
             Header::new("X-Request-Id", "42"),
@@ -303,7 +303,9 @@ async fn url_userinfo_becomes_a_recorded_basic_header() {
     let srv = serve(Arc::new(|_, _| resp(401, &[], ""))).await;
     let spec = RequestSpec {
         method: "GET".into(),
-        url: format!("http://alice:p%40ss@{}/x", srv.addr),
+        url: format!("http://alice:p%40ss@{}/x", srv.addr)
+            .parse()
+            .expect("a valid URL"),
         ..Default::default()
     };
     let hops = send(&spec, &SendOptions::default()).await.expect("send");

@@ -112,7 +112,7 @@ async fn untrusted_and_wrong_name_are_recorded_and_refused() {
     // Trusted CA, wrong name: the request fails with a Tls error naming the host.
     let spec = RequestSpec {
         method: "GET".into(),
-        url: url.clone(),
+        url: url.parse().expect("url"),
         transport: trusting(&pki.ca_file),
         ..Default::default()
     };
@@ -147,7 +147,9 @@ async fn https_request_with_cacert_and_tls_attached() {
     let srv = serve_tls(ok_handler(), pki.server_config(None)).await;
     let spec = RequestSpec {
         method: "GET".into(),
-        url: format!("https://localhost:{}/api", srv.addr.port()),
+        url: format!("https://localhost:{}/api", srv.addr.port())
+            .parse()
+            .expect("a valid URL"),
         transport: trusting(&pki.ca_file),
         ..Default::default()
     };
@@ -172,7 +174,9 @@ async fn https_to_http_drops_credentials_even_when_trusted() {
     .await;
     let spec = RequestSpec {
         method: "GET".into(),
-        url: format!("https://localhost:{}/", srv.addr.port()),
+        url: format!("https://localhost:{}/", srv.addr.port())
+            .parse()
+            .expect("a valid URL"),
         headers: vec![
             Header::new("Authorization", "Bearer s3cr3t"),
             Header::new("Proxy-Authorization", "Basic cHg="),
@@ -206,7 +210,7 @@ async fn bad_client_cert_path_is_client_cert_error() {
     t.cert = Some(pki.dir.join("missing.pem").to_string_lossy().into_owned());
     let spec = RequestSpec {
         method: "GET".into(),
-        url: "https://localhost:9/".into(),
+        url: "https://localhost:9/".parse().unwrap(),
         transport: t,
         ..Default::default()
     };

@@ -146,7 +146,7 @@ pub(crate) async fn rejection(
     // included), so the diagnosis sees what the server saw; the probes sign their own proofs.
     let spec = RequestSpec {
         method: method.as_str().into(),
-        url: url.clone(),
+        url: resp.url().clone(),
         headers: sent
             .iter()
             .map(|(n, v)| Header::new(n.as_str(), String::from_utf8_lossy(v.as_bytes())))

@@ -194,7 +194,7 @@ impl Recorder {
         let url = parts.uri.to_string();
         let mut spec = RequestSpec {
             method: parts.method.to_string(),
-            url: url.clone(),
+            url: url::Url::parse(&url).map_err(|e| HttpError(format!("{url}: {e}")))?,
             body: Some(redact_form(&body)),
             ..Default::default()
         };

@@ -9,7 +9,7 @@ pub const NOW: i64 = 1_790_000_000;
 pub fn request(headers: &[(&str, &str)]) -> RequestSpec {
     RequestSpec {
         method: "GET".into(),
-        url: "https://api.example.com/v1/things".into(),
+        url: "https://api.example.com/v1/things".parse().unwrap(),
         headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
         ..Default::default()
     }

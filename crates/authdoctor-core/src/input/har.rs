@@ -208,6 +208,9 @@ pub struct Har {
 }
 
 /// Per-entry facts computed once, so selection and redirect-chain walks stay linear in practice.
+/// Where an entry whose recorded URL does not parse is said to go (RFC 2606: never resolves).
+pub const UNPARSEABLE_URL: &str = "http://unparseable-url.invalid/";
+
 #[derive(Debug, Clone)]
 struct EntryMeta {
     method: String,
@@ -390,6 +393,14 @@ impl Har {
         };
         let req = &entry.request;
         let mut notes = Vec::new();
+        // A recording may hold what no client could send (an empty URL, no scheme): it is still
+        // read offline, under a reserved name that never resolves, and said so.
+        let url = url::Url::parse(&meta.url).unwrap_or_else(|e| {
+            notes.push(format!(
+                "HAR entry {index}: the recorded URL cannot be parsed ({e}); shown as {UNPARSEABLE_URL}"
+            ));
+            url::Url::parse(UNPARSEABLE_URL).expect("a valid constant URL")
+        });
         if meta.url_from_pseudo {
             notes.push(format!(
                 "HAR entry {index} has no url; rebuilt it from the HTTP/2 pseudo-headers"
@@ -440,7 +451,7 @@ impl Har {
         }
         RequestSpec {
             method: meta.method.clone(),
-            url: meta.url.clone(),
+            url,
             headers,
             body,
             origin,
@@ -954,7 +965,13 @@ mod tests {
         assert_eq!(ex[0].headers, vec![Header::new("A", "7")]);
         assert_eq!(ex[0].elapsed_ms, None);
         assert_eq!(ex[0].reason, None);
-        assert_eq!(har.request(2).url, "");
+        let r2 = har.request(2);
+        assert_eq!(r2.url.as_str(), UNPARSEABLE_URL);
+        assert!(
+            r2.notes.iter().any(|n| n.contains("cannot be parsed")),
+            "{:?}",
+            r2.notes
+        );
         assert_eq!(har.context(1).request_cookies[0].name, "s");
     }
 
@@ -979,7 +996,7 @@ mod tests {
             "response":{"status":401,"httpVersion":"h2","headers":[{"name":":status","value":"401"}]}}"#]);
         let req = har.request(0);
         assert_eq!(req.method, "PUT");
-        assert_eq!(req.url, "https://api.example/v1/me?x=1");
+        assert_eq!(req.url.as_str(), "https://api.example/v1/me?x=1");
         assert_eq!(req.headers, vec![Header::new("accept", "*/*")]);
         assert!(req.notes.iter().any(|n| n.contains("pseudo-headers")));
         let ex = har.exchanges(0);
@@ -1050,7 +1067,7 @@ mod tests {
         let har = har_of(&[&entry("DELETE", "https://a.example/r", 403, "")]);
         let req = har.request(0);
         assert_eq!(req.method, "DELETE");
-        assert_eq!(req.url, "https://a.example/r");
+        assert_eq!(req.url.as_str(), "https://a.example/r");
         assert_eq!(
             req.headers,
             vec![Header::new("Authorization", "Bearer sekrit-token")]
@@ -1063,7 +1080,9 @@ mod tests {
             }
         );
         let req = har.request(9);
-        assert!(req.url.is_empty() && req.notes[0].contains("does not exist"));
+        assert!(
+            req.url.as_str() == crate::model::UNSET_URL && req.notes[0].contains("does not exist")
+        );
         assert!(har.exchanges(9).is_empty());
         assert_eq!(har.context(9).entry, 9);
     }

@@ -134,7 +134,7 @@ impl CurlOptions {
         spec.headers
             .extend(trailing.into_iter().filter(|h| !user_named(&h.name)));
 
-        spec.url = url.to_string();
+        spec.url = url;
         spec.body = body;
 
         // Transport.
@@ -641,7 +641,7 @@ mod tests {
             ("curl 'https://h/?x=1&' -G -d y", "https://h/?x=1&&y"),
         ];
         for (line, want) in cases {
-            assert_eq!(req(line).url, *want, "{line}");
+            assert_eq!(req(line).url.as_str(), *want, "{line}");
         }
     }
 
@@ -704,7 +704,7 @@ mod tests {
     #[test]
     fn url_userinfo() {
         let r = req("curl https://us%40er:p%3Ass@h/x");
-        assert_eq!(r.url, "https://h/x");
+        assert_eq!(r.url.as_str(), "https://h/x");
         // "us@er:p:ss"
         assert_eq!(
             r.headers.first("authorization"),
@@ -712,7 +712,7 @@ mod tests {
         );
         let r = req("curl -u a:b https://x:y@h/");
         assert_eq!(r.headers.first("authorization"), Some("Basic YTpi"));
-        assert_eq!(r.url, "https://h/");
+        assert_eq!(r.url.as_str(), "https://h/");
     }
 
     #[test]
@@ -878,7 +878,7 @@ mod tests {
         let line = "curl 'https://api.example.com/v1/items?x=1' \\\n  -H 'accept: application/json' \\\n  -H 'authorization: Bearer $API_TOKEN' \\\n  -H 'content-type: application/json' \\\n  --data-raw $'{\"name\":\"it\\'s\\u00e9\"}' \\\n  --compressed";
         let r = req(line);
         assert_eq!(r.method, "POST");
-        assert_eq!(r.url, "https://api.example.com/v1/items?x=1");
+        assert_eq!(r.url.as_str(), "https://api.example.com/v1/items?x=1");
         assert_eq!(
             headers(&r),
             h(&[

@@ -465,12 +465,12 @@ mod tests {
         let now = 1_796_558_400; // the answer's Date
         let request = RequestSpec {
             method: "GET".into(),
-            url: "https://api.example.com/v1/orders".into(),
+            url: "https://api.example.com/v1/orders".parse().unwrap(),
             ..Default::default()
         };
         let answer = Exchange {
             method: "GET".into(),
-            url: request.url.clone(),
+            url: request.url.to_string(),
             status: 401,
             http_version: "HTTP/1.1".into(),
             headers: vec![

@@ -272,7 +272,8 @@ pub fn scrubber_for_request(request: &crate::model::RequestSpec) -> Scrubber {
             sc.add(user);
         }
     }
-    if let Ok(u) = url::Url::parse(&request.url) {
+    {
+        let u = &request.url;
         if let Some(p) = u.password() {
             sc.add(p);
         }
@@ -430,7 +431,7 @@ impl Report {
         let fps = Fingerprints::default();
         let request = RequestView {
             method: ev.request.method.clone(),
-            url: redact_url(&ev.request.url),
+            url: redact_url(ev.request.url.as_str()),
             headers: headers_view(&fps, &ev.request.headers),
             body_bytes: ev.request.body.as_ref().map(Vec::len),
             origin: ev.request.origin.clone(),
@@ -590,7 +591,11 @@ pub fn canonical_reason(status: u16) -> &'static str {
 }
 
 fn summary_line(ev: &Evidence, findings: &[Finding], outcome: Outcome) -> String {
-    let target = format!("{} {}", ev.request.method, redact_url(&ev.request.url));
+    let target = format!(
+        "{} {}",
+        ev.request.method,
+        redact_url(ev.request.url.as_str())
+    );
     let hops = if ev.exchanges.len() > 1 {
         format!(" after {} hops", ev.exchanges.len())
     } else {

@@ -51,8 +51,9 @@ pub fn apply(spec: &mut RequestSpec, env: &EnvCredentials, now: i64) -> Result<(
         );
         return Ok(());
     }
-    let url = url::Url::parse(&spec.url)
-        .map_err(|e| Sigv4Error::BadUrl(crate::secret::redact_url(&spec.url), e.to_string()))?;
+    let url = url::Url::parse(spec.url.as_str()).map_err(|e| {
+        Sigv4Error::BadUrl(crate::secret::redact_url(spec.url.as_str()), e.to_string())
+    })?;
     let host = diagnose::host_header(&url).unwrap_or_default();
     let (region, service) = match (curl.region.clone(), curl.service.clone()) {
         (Some(r), Some(s)) => (r, s),
@@ -97,9 +98,14 @@ pub fn apply(spec: &mut RequestSpec, env: &EnvCredentials, now: i64) -> Result<(
     }
     let token_header = curl.provider.token_header();
     let token = token.filter(|_| !spec.headers.has(&token_header));
-    let wire = diagnose::wire_request(&spec.method, &spec.url, &spec.headers).ok_or_else(|| {
-        Sigv4Error::BadUrl(crate::secret::redact_url(&spec.url), "no host".into())
-    })?;
+    let wire = diagnose::wire_request(&spec.method, spec.url.as_str(), &spec.headers).ok_or_else(
+        || {
+            Sigv4Error::BadUrl(
+                crate::secret::redact_url(spec.url.as_str()),
+                "no host".into(),
+            )
+        },
+    )?;
     let signer = Signer {
         provider: curl.provider.clone(),
         access_key_id: key,
@@ -137,7 +143,7 @@ mod tests {
     fn spec(flag: &str, url: &str) -> RequestSpec {
         RequestSpec {
             method: "GET".into(),
-            url: url.into(),
+            url: url.parse().unwrap(),
             aws_sigv4: Some(flag.into()),
             credential_source: Some(CredentialSource::UserFlag {
                 user: "AKIDEXAMPLE".into(),
@@ -159,7 +165,7 @@ mod tests {
         // And the diagnosis agrees with itself.
         let a = diagnose::analyse(&diagnose::Input {
             method: "GET",
-            url: &s.url,
+            url: s.url.as_str(),
             headers: &s.headers,
             body: b"",
             secret: Some(("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")),

@@ -281,7 +281,7 @@ impl<'a> Ctx<'a> {
     fn new(request: &'a RequestSpec, last: &'a Exchange) -> Self {
         let mut hosts = Vec::new();
         let mut paths = Vec::new();
-        for u in [&request.url, &last.url] {
+        for u in [request.url.as_str(), last.url.as_str()] {
             if let Ok(u) = url::Url::parse(u) {
                 if let Some(h) = u.host_str() {
                     hosts.push(h.trim_end_matches('.').to_ascii_lowercase());
@@ -354,8 +354,11 @@ impl<'a> Ctx<'a> {
     /// A header or a query parameter of this name (AWS accepts both for the session token).
     fn request_has(&self, name: &str) -> bool {
         self.request.headers.has(name)
-            || url::Url::parse(&self.request.url)
-                .is_ok_and(|u| u.query_pairs().any(|(k, _)| k.eq_ignore_ascii_case(name)))
+            || self
+                .request
+                .url
+                .query_pairs()
+                .any(|(k, _)| k.eq_ignore_ascii_case(name))
     }
 
     /// Fill `{…}` placeholders. Values are cut to one line of bounded length, and any secret of
@@ -592,8 +595,7 @@ fn request_credential(request: &RequestSpec) -> Option<String> {
     if let Some(v) = HEADERS.iter().find_map(|h| request.headers.first(h)) {
         return Some(v.trim().to_string());
     }
-    let u = url::Url::parse(&request.url).ok()?;
-    u.query_pairs().find_map(|(k, v)| {
+    request.url.query_pairs().find_map(|(k, v)| {
         let k = k.to_ascii_lowercase();
         match k.as_str() {
             "x-amz-credential" => Some(v.split('/').next().unwrap_or("").to_string()),
@@ -623,8 +625,8 @@ fn request_secrets(request: &RequestSpec) -> Vec<String> {
             }
         }
     }
-    if let Ok(u) = url::Url::parse(&request.url) {
-        for (k, v) in u.query_pairs() {
+    {
+        for (k, v) in request.url.query_pairs() {
             let k = k.to_ascii_lowercase();
             if matches!(
                 k.as_str(),

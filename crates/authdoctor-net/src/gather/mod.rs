@@ -114,7 +114,7 @@ async fn discovery_chain(ev: &Evidence, r: &mut idp::RawIdp, opts: &crate::idp::
     } else if bearer
         && r.metadata_fetch.is_none()
         && ev.is_unauthorized()
-        && let Some(url) = crate::idp::well_known_metadata_url(&ev.request.url)
+        && let Some(url) = crate::idp::well_known_metadata_url(ev.request.url.as_str())
     {
         crate::idp::fetch_metadata(r, opts, &url).await;
         // Found only at the well-known location: a chain; nothing there: none.

@@ -291,7 +291,7 @@ impl IssuerPlan {
             kid: claims.as_ref().and_then(|j| j.kid()).map(str::to_string),
             allow_http: req.allow_http,
             introspect,
-            request_url: token.as_ref().map(|_| spec.url.clone()),
+            request_url: token.as_ref().map(|_| spec.url.to_string()),
             transport: spec.transport.clone(),
             ..Default::default()
         };
@@ -344,7 +344,7 @@ pub fn effective_profile(
     profile: Option<&str>,
     spec: &RequestSpec,
 ) -> Result<Effective, ConfigError> {
-    let host = host_of(&spec.url);
+    let host = spec.host();
     profile::resolve(layers, profile, host.as_deref())
 }
 
@@ -469,7 +469,7 @@ hosts = ["api.stage.example.com"]
     fn spec(url: &str, auth: Option<&str>) -> RequestSpec {
         RequestSpec {
             method: "GET".into(),
-            url: url.into(),
+            url: url.parse().unwrap(),
             headers: auth
                 .map(|a| vec![Header::new("Authorization", a)])
                 .unwrap_or_default(),

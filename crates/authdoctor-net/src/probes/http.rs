@@ -38,7 +38,7 @@ pub(super) async fn api_description(
     timeout: Duration,
 ) -> Option<authdoctor_core::api_description::ApiDescription> {
     use authdoctor_core::api_description::{DOCUMENT_PATHS, parse};
-    let url = Url::parse(&spec.url).ok()?;
+    let url = spec.url.clone();
     let opts = crate::idp::IdpOptions {
         timeout: Some(timeout),
         transport: spec.transport.clone(),
@@ -124,10 +124,8 @@ pub(super) fn judge_moved(p: HttpProbe, main: Option<&Exchange>) -> ProbeResult 
     r
 }
 
-/// The host of a URL, if it parses and has one.
-pub fn host_of(url: &str) -> Option<String> {
-    Url::parse(url).ok()?.host_str().map(str::to_string)
-}
+/// The host of a URL, if it parses and has one (the model's one host helper).
+pub use authdoctor_core::model::host_of;
 
 pub(super) fn url_has_param(url: &str, name: &str) -> bool {
     Url::parse(url).is_ok_and(|u| u.query_pairs().any(|(k, _)| k.eq_ignore_ascii_case(name)))
@@ -155,7 +153,8 @@ pub(super) fn strip_credentials(spec: &RequestSpec) -> Option<RequestSpec> {
     if s.aws_sigv4.take().is_some() {
         removed = true;
     }
-    if let Ok(mut u) = Url::parse(&s.url) {
+    {
+        let u = &mut s.url;
         if !u.username().is_empty() || u.password().is_some() {
             let _ = u.set_username("");
             let _ = u.set_password(None);
@@ -177,7 +176,6 @@ pub(super) fn strip_credentials(spec: &RequestSpec) -> Option<RequestSpec> {
                 u.query_pairs_mut().clear().extend_pairs(kept);
             }
         }
-        s.url = u.to_string();
     }
     removed.then_some(s)
 }
@@ -189,11 +187,9 @@ pub(super) fn with_buster(spec: &RequestSpec, no_cache: bool) -> RequestSpec {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    if let Ok(mut u) = Url::parse(&s.url) {
-        u.query_pairs_mut()
-            .append_pair(BUSTER_PARAM, &format!("{nonce:x}"));
-        s.url = u.to_string();
-    }
+    s.url
+        .query_pairs_mut()
+        .append_pair(BUSTER_PARAM, &format!("{nonce:x}"));
     if no_cache {
         s.headers.retain(|h| {
             !h.name.eq_ignore_ascii_case("cache-control") && !h.name.eq_ignore_ascii_case("pragma")
@@ -226,11 +222,9 @@ pub(super) async fn http_probe(
             "; the DPoP proof left out (a proof is one-time: never sent twice)"
         });
     }
-    let mut result = ProbeResult::new(name, changed, redact_url(&spec.url));
+    let mut result = ProbeResult::new(name, changed, redact_url(spec.url.as_str()));
     let tls_direct = async {
-        let u = Url::parse(&spec.url)
-            .ok()
-            .filter(|u| u.scheme() == "https")?;
+        let u = Some(spec.url.clone()).filter(|u| u.scheme() == "https")?;
         if !inspect_direct {
             return None;
         }

@@ -185,7 +185,7 @@ pub async fn probe(
         .all("authorization")
         .iter()
         .any(|v| v.trim_start().starts_with("AWS4-"))
-        || url_has_param(&spec.url, "X-Amz-Signature");
+        || url_has_param(spec.url.as_str(), "X-Amz-Signature");
     let probe_opts = SendOptions {
         max_hops: opts.max_hops,
         connect_timeout: opts.connect_timeout.min(p.timeout),
@@ -197,7 +197,7 @@ pub async fn probe(
             Some(mut x) => {
                 let inspection = observed_inspection(spec, opts).await;
                 if let Some(Ok(i)) = &inspection {
-                    send::attach_tls(&mut x, &spec.url, &i.info);
+                    send::attach_tls(&mut x, spec.url.as_str(), &i.info);
                 }
                 (Ok(x), inspection)
             }
@@ -257,7 +257,7 @@ pub async fn probe(
         }
         Some(
             dns_probe(
-                &spec.url,
+                spec.url.as_str(),
                 p.profiles.as_ref(),
                 p.timeout.min(Duration::from_secs(3)),
             )
@@ -360,7 +360,7 @@ async fn observed_inspection(
     spec: &RequestSpec,
     opts: &SendOptions,
 ) -> Option<Result<TlsInspection, NetError>> {
-    let url = Url::parse(spec.url.trim())
+    let url = Url::parse(spec.url.as_str().trim())
         .ok()
         .filter(|u| u.scheme() == "https")?;
     let budget = spec.transport.max_time.unwrap_or(opts.max_time);
@@ -380,7 +380,7 @@ mod tests {
     fn spec(url: &str, headers: &[(&str, &str)]) -> RequestSpec {
         RequestSpec {
             method: "GET".into(),
-            url: url.into(),
+            url: url.parse().unwrap(),
             headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
             ..Default::default()
         }
@@ -399,14 +399,18 @@ mod tests {
         );
         let out = strip_credentials(&s).unwrap();
         assert_eq!(out.headers.len(), 1);
-        assert_eq!(out.url, "https://api.example.com/x?page=2");
+        assert_eq!(out.url.as_str(), "https://api.example.com/x?page=2");
         assert!(strip_credentials(&spec("https://a/", &[("Accept", "x")])).is_none());
     }
 
     #[test]
     fn buster_is_unique_and_no_cache() {
         let s = with_buster(&spec("http://a/x?q=1", &[]), true);
-        assert!(s.url.contains("q=1&authdoctor-probe="), "{}", s.url);
+        assert!(
+            s.url.as_str().contains("q=1&authdoctor-probe="),
+            "{}",
+            s.url
+        );
         assert_eq!(s.headers.first("cache-control"), Some("no-cache"));
     }
 

@@ -72,7 +72,7 @@ pub async fn send(spec: &RequestSpec, opts: &SendOptions) -> Result<Vec<Exchange
         .transport
         .connect_timeout
         .unwrap_or(opts.connect_timeout);
-    let mut original = parse_http_url(&spec.url)?;
+    let mut original = parse_http_url(spec.url.as_str())?;
     // reqwest would silently turn URL userinfo into a Basic header that the record would not
     // show; make it an explicit header instead (curl treats it like `-u`), subject to the same
     // dropping rules, and send the URL without it.
@@ -279,7 +279,7 @@ pub async fn send_and_inspect(
     Result<Vec<Exchange>, NetError>,
     Option<Result<TlsInspection, NetError>>,
 ) {
-    let first = match Url::parse(spec.url.trim()) {
+    let first = match Url::parse(spec.url.as_str().trim()) {
         Ok(u) if u.scheme() == "https" => u,
         _ => return (send(spec, opts).await, None),
     };
@@ -416,7 +416,7 @@ mod tests {
     fn flag_proxy_and_noproxy_flag() {
         let mut spec = RequestSpec {
             method: "GET".into(),
-            url: "http://internal.corp/x".into(),
+            url: "http://internal.corp/x".parse().unwrap(),
             ..Default::default()
         };
         spec.transport.proxy = Some(ProxySetting {
@@ -425,12 +425,12 @@ mod tests {
             env_var: None,
         });
         let env = EnvSnapshot::default();
-        let c = resolve_proxy(&spec.transport, &u(&spec.url), &env).expect("proxy");
+        let c = resolve_proxy(&spec.transport, &u(spec.url.as_str()), &env).expect("proxy");
         assert_eq!(c.setting.source, ProxySource::Flag);
         assert!(!c.setting.url.contains(":pw@"));
         assert!(c.real_url.contains(":pw@"));
         spec.transport.no_proxy = Some(".corp".into());
-        assert!(resolve_proxy(&spec.transport, &u(&spec.url), &env).is_none());
+        assert!(resolve_proxy(&spec.transport, &u(spec.url.as_str()), &env).is_none());
     }
 
     #[test]
@@ -462,7 +462,7 @@ mod tests {
     fn spec_with_auth(url: &str) -> RequestSpec {
         RequestSpec {
             method: "GET".into(),
-            url: url.into(),
+            url: url.parse().unwrap(),
             headers: vec![
                 Header::new("Authorization", "Bearer abc"),
                 Header::new("Cookie", "sid=1"),
@@ -476,7 +476,7 @@ mod tests {
     #[test]
     fn credentials_follow_origin_rules() {
         let spec = spec_with_auth("http://127.0.0.1:4200/a");
-        let orig = u(&spec.url);
+        let orig = u(spec.url.as_str());
         let (sent, dropped) = hop_headers(
             &spec,
             &orig,
@@ -520,7 +520,7 @@ mod tests {
 
         let mut trusted = spec_with_auth("https://a.example/x");
         trusted.location_trusted = true;
-        let orig = u(&trusted.url);
+        let orig = u(trusted.url.as_str());
         let (sent, _) = hop_headers(
             &trusted,
             &orig,

@@ -14,7 +14,7 @@ use serde_json::json;
 fn get(url: &str, auth: &str) -> RequestSpec {
     RequestSpec {
         method: "GET".into(),
-        url: url.into(),
+        url: url.parse().unwrap(),
         headers: vec![Header::new("Authorization", auth)],
         ..Default::default()
     }

@@ -59,9 +59,11 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
             .step("Serve the metadata as JSON at the URL the 401's resource_metadata names.")
             .step(format!(
                 "Set `resource` to exactly {} (the public URL, no added trailing slash).",
-                crate::secret::redact_url(
-                    ev.request.url.split(['?', '#']).next().unwrap_or_default()
-                )
+                crate::secret::redact_url(&{
+                    let mut u = ev.request.url.clone();
+                    u.set_query(None);
+                    u.to_string()
+                })
             ))
             .step("List the issuer under `authorization_servers`."),
         ),
@@ -110,7 +112,7 @@ mod tests {
             ..Default::default()
         };
         let mut ev = ev;
-        ev.request.url = "http://127.0.0.1:1/mcp".into();
+        ev.request.url = "http://127.0.0.1:1/mcp".parse().unwrap();
         let ev = ev.with_idp(Some(IdpEvidence {
             raw,
             ..Default::default()

@@ -102,7 +102,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     .command(format!(
         "curl -u {} {}",
         super::missing_credentials::shell_quote(&format!("{user}:PASSWORD")),
-        super::missing_credentials::shell_quote(&ev.request.url)
+        super::missing_credentials::shell_quote(ev.request.url.as_str())
     ));
     Some(f.fix(fix))
 }

@@ -121,7 +121,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     )
     .command(format!(
         "curl -H \"Authorization: {scheme} $TOKEN\" {}",
-        super::missing_credentials::shell_quote(&ev.request.url)
+        super::missing_credentials::shell_quote(ev.request.url.as_str())
     ));
     Some(f.fix(fix).graded(grade))
 }

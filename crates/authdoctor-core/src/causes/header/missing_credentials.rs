@@ -113,7 +113,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         .step("Add the credentials with -u (curl encodes them as Basic).")
         .command(format!(
             "curl -u 'USER:PASSWORD' {}",
-            shell_quote(&ev.request.url)
+            shell_quote(ev.request.url.as_str())
         ))
     } else {
         Fix::new(
@@ -125,7 +125,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
         .step("Check the variable holding it is not empty: echo ${#TOKEN}")
         .command(format!(
             "curl -H \"Authorization: {scheme} $TOKEN\" {}",
-            shell_quote(&ev.request.url)
+            shell_quote(ev.request.url.as_str())
         ))
     };
     let title = if schemes.is_empty() {

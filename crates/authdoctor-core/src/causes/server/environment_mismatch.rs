@@ -78,9 +78,7 @@ fn base_domain(host: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn host_of(u: &str) -> Option<String> {
-    url::Url::parse(u).ok()?.host_str().map(str::to_string)
-}
+use crate::model::host_of;
 
 fn label(env: Option<&str>) -> &str {
     env.unwrap_or("production")
@@ -90,7 +88,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
     if !ev.is_auth_failure() {
         return None;
     }
-    let host = host_of(&ev.request.url)?;
+    let host = ev.request.host()?;
     let host_env = environment_of(&host);
     let mut f = Finding::new(ID, "", Grade::Faint);
     // The strongest sign seen; none, no finding.
@@ -249,7 +247,7 @@ mod tests {
 
     fn at(url: &str, auth: &str) -> Evidence {
         let mut r = request(&[("Authorization", auth)]);
-        r.url = url.into();
+        r.url = url.parse().unwrap();
         let x = response(401, &[]);
         Evidence::new(r, vec![x], None, None, NOW)
     }

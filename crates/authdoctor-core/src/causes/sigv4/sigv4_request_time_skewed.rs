@@ -168,7 +168,7 @@ mod tests {
             .strftime("%a, %d %b %Y %H:%M:%S GMT")
             .to_string();
         let mut r = request(&[]);
-        r.url = url.into();
+        r.url = url.parse().unwrap();
         r.headers = s.add.clone();
         let mut x = response(status, &[("Date", date.as_str())]);
         x.url = url.into();

@@ -313,7 +313,7 @@ mod tests {
         headers.extend(s.add);
         alter(&mut headers);
         let mut ev = evidence(&[], 403, &[]);
-        ev.request.url = url.into();
+        ev.request.url = url.parse().unwrap();
         ev.request.method = "POST".into();
         ev.request.headers = headers.clone();
         ev.request.body = Some(b"Action=GetCallerIdentity".to_vec());

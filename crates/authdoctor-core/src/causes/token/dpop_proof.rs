@@ -269,7 +269,7 @@ fn proof_items(
     // The hop the proof went with: the user's request, or (signed here) the last hop.
     let (method, url) = match (seen.by_authdoctor, ev.exchanges.last()) {
         (true, Some(x)) => (x.method.clone(), x.url.clone()),
-        _ => (ev.request.method.clone(), ev.request.url.clone()),
+        _ => (ev.request.method.clone(), ev.request.url.to_string()),
     };
     if let Some(htm) = &p.htm
         && htm != method.trim()

@@ -146,7 +146,7 @@ pub fn check(ev: &Evidence) -> Option<Finding> {
                 .action(crate::fix::Action::BustCache)
                 .step("Retry with a unique query parameter and 'Cache-Control: no-cache'.")
                 .step("Purge the cached entry (CDN purge / nginx proxy_cache_purge / varnishadm ban).")
-                .command(format!("curl -H 'Cache-Control: no-cache' -H \"Authorization: ...\" {}", crate::shell::quote(&cache_buster(&ev.request.url)))),
+                .command(format!("curl -H 'Cache-Control: no-cache' -H \"Authorization: ...\" {}", crate::shell::quote(&cache_buster(ev.request.url.as_str())))),
         )
         .fix(
             Fix::new("fix-cache-config", "Stop caching 401/403 (or key the cache on Authorization)", Effort::Medium)

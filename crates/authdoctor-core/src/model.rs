@@ -298,6 +298,8 @@ pub struct DroppedHeader {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Exchange {
     pub method: String,
+    /// The hop's URL as observed. Text, not `Url`: a recording (HAR) may hold one no client
+    /// could send, and the report shows what was recorded; sent hops come from `Url`s.
     pub url: String,
     /// What was actually sent on this hop (may differ from the spec after a redirect).
     pub request_headers: Vec<Header>,

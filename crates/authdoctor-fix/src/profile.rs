@@ -108,7 +108,7 @@ impl Host for ProfileHost {
             .map_err(|e| Refused::new(e.to_string()))?;
         let t = match src.token().await {
             // The cache handed back the very token that was refused: renew it.
-            Ok(t) if Some(t.access_token.as_str()) == sent => src.renew_after_rejection(&t).await,
+            Ok(t) if Some(t.access_token.expose()) == sent => src.renew_after_rejection(&t).await,
             other => other,
         }
         .map_err(|e| Refused {

@@ -117,6 +117,36 @@ impl Demo {
         self.mint(standard_claims(&self.state.issuer, now()))
     }
 
+    /// The demo's three requests, with their titles: a token that expired minutes ago, a
+    /// `Bearer:` header, and the same request with a fresh token (which succeeds).
+    pub fn scenarios(&self) -> Vec<(&'static str, authdoctor_core::model::RequestSpec)> {
+        let now = now();
+        let expired = self.mint(serde_json::json!({
+            "iss": self.issuer_url, "sub": "demo-user", "aud": "demo-api",
+            "scope": "orders:read", "iat": now - 3792, "exp": now - 192,
+        }));
+        let get = |auth: String| authdoctor_core::model::RequestSpec {
+            method: "GET".into(),
+            url: url::Url::parse(&self.orders_url).expect("the demo's own URL"),
+            headers: vec![authdoctor_core::model::Header::new("Authorization", auth)],
+            ..Default::default()
+        };
+        vec![
+            (
+                "1. A token that expired a few minutes ago",
+                get(format!("Bearer {expired}")),
+            ),
+            (
+                "2. A header written as 'Bearer: <token>'",
+                get(format!("Bearer: {}", self.valid_token())),
+            ),
+            (
+                "3. The same request with a fresh token from the issuer",
+                get(format!("Bearer {}", self.valid_token())),
+            ),
+        ]
+    }
+
     /// Stop both servers and wait for them.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);

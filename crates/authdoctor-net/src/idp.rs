@@ -14,6 +14,7 @@
 use authdoctor_core::idp::discovery::{self, AsMetadataFetch, MetadataSource};
 use authdoctor_core::idp::{FetchRecord, Introspection, IssuerRaw, RawIdp, model};
 use authdoctor_core::jose::Jwks;
+use authdoctor_core::secret::Secret;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -25,8 +26,8 @@ pub struct IntrospectRequest {
     /// The issuer whose introspection endpoint may receive the credentials.
     pub issuer: String,
     pub client_id: String,
-    pub client_secret: String,
-    pub token: String,
+    pub client_secret: Secret,
+    pub token: Secret,
 }
 
 impl std::fmt::Debug for IntrospectRequest {
@@ -357,13 +358,15 @@ async fn introspect(
     };
     let res = async {
         let u = allowed(endpoint, opts.allow_http)?;
-        // Built before the await: the serializer is not Send, and programs gather on any thread.
+        // The one place the token and client secret leave their type: the request to the
+        // profile issuer's introspection endpoint. Built before the await: the serializer is
+        // not Send, and programs gather on any thread.
         let form = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("token", &r.token)
+            .append_pair("token", r.token.expose())
             .finish();
         let resp = c
             .post(u)
-            .basic_auth(&r.client_id, Some(&r.client_secret))
+            .basic_auth(&r.client_id, Some(r.client_secret.expose()))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form)
             .send()

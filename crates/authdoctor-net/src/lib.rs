@@ -26,6 +26,7 @@ pub(crate) mod pins;
 pub mod probes;
 pub(crate) mod proxy;
 pub mod send;
+pub mod sigv4;
 pub mod tls;
 
 pub use authdoctor_core::model::{Exchange, RequestSpec};

@@ -10,6 +10,7 @@
 //!
 //! Needs the peers `AUTHDOCTOR_REDIS` and `AUTHDOCTOR_OIDC` (scripts/peers).
 
+use authdoctor_core::secret::Secret;
 use authdoctor_tokens::fleet::{EncryptionKey, Lookup, RedisCache};
 use authdoctor_tokens::{FileCache, TokenConfig, TokenSet, TokenSource};
 use criterion::{Criterion, criterion_group};
@@ -160,11 +161,11 @@ fn benches(c: &mut Criterion) {
     let cache_key = "bench-0123456789abcdef01234567".to_string();
     // A realistic set: a ~700-byte JWT access token and a refresh token.
     let t = TokenSet {
-        access_token: format!("eyJhbGciOiJFUzI1NiJ9.{}.sig", "x".repeat(700)),
+        access_token: Secret::new(format!("eyJhbGciOiJFUzI1NiJ9.{}.sig", "x".repeat(700))),
         token_type: "Bearer".into(),
         expires_at: Some(authdoctor_core::time::now_unix() + 3600),
         issued_at: authdoctor_core::time::now_unix(),
-        refresh_token: Some("rt-".to_string() + &"y".repeat(60)),
+        refresh_token: Some(Secret::new("rt-".to_string() + &"y".repeat(60))),
         refresh_expires_at: None,
         scope: Some("read write".into()),
         server_offset: Some(0),

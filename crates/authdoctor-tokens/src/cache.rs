@@ -379,14 +379,15 @@ fn safe_name(profile: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use authdoctor_core::secret::Secret;
 
     fn set() -> TokenSet {
         TokenSet {
-            access_token: "at-secret-123456".into(),
+            access_token: Secret::new("at-secret-123456"),
             token_type: "Bearer".into(),
             expires_at: Some(2000),
             issued_at: 1000,
-            refresh_token: Some("rt-secret-abcdef".into()),
+            refresh_token: Some(Secret::new("rt-secret-abcdef")),
             refresh_expires_at: None,
             scope: None,
             server_offset: None,

@@ -92,7 +92,7 @@ pub(crate) fn authorize_token(
     if let Some(key) = source.dpop_key()
         && token.token_type.eq_ignore_ascii_case("dpop")
     {
-        crate::dpop::sign_request(req, key, &token.access_token, nonce)?;
+        crate::dpop::sign_request(req, key, token.access_token.expose(), nonce)?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::config::{AssertionAlg, ClientAuth, Endpoints, TokenConfig};
 use crate::error::{EndpointErrorKind, Recorded, TokenError};
 use crate::token::TokenSet;
 use authdoctor_core::model::{Exchange, Header, RequestSpec};
+use authdoctor_core::secret::Secret;
 use authdoctor_core::time::{now_unix, parse_http_date};
 use base64::Engine;
 use oauth2::basic::BasicClient;
@@ -479,14 +480,16 @@ fn token_set<TR: TokenResponse>(cfg: &TokenConfig, rec: &Recorder, resp: &TR) ->
         Some(server_now + v.get("refresh_expires_in")?.as_i64()?)
     });
     TokenSet {
-        access_token: access,
+        access_token: Secret::new(access),
         token_type: serde_json::to_value(resp.token_type())
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| "Bearer".into()),
         expires_at,
         issued_at: iat_claim.unwrap_or(server_now),
-        refresh_token: resp.refresh_token().map(|r| r.secret().to_string()),
+        refresh_token: resp
+            .refresh_token()
+            .map(|r| Secret::new(r.secret().as_str())),
         refresh_expires_at: refresh_expires_at.filter(|t| *t > server_now),
         scope: resp
             .scopes()
@@ -538,11 +541,11 @@ pub async fn refresh(
     rec: &Recorder,
     cfg: &TokenConfig,
     ep: &Endpoints,
-    refresh_token: &str,
+    refresh_token: &Secret,
 ) -> Result<TokenSet, TokenError> {
     rec.clear();
     let (c, extra) = client(cfg, ep)?;
-    let rt = RefreshToken::new(refresh_token.to_string());
+    let rt = RefreshToken::new(refresh_token.expose().to_string());
     let req = with_params!(c.exchange_refresh_token(&rt), scopes: &cfg.scopes, extra: extra);
     let send = rec.transport();
     let resp = req
@@ -551,7 +554,7 @@ pub async fn refresh(
         .map_err(|e| failure("refresh_token", rec, &ep.token_endpoint, e))?;
     let mut t = token_set(cfg, rec, &resp);
     if t.refresh_token.is_none() {
-        t.refresh_token = Some(refresh_token.to_string());
+        t.refresh_token = Some(refresh_token.clone());
     }
     Ok(t)
 }
@@ -777,12 +780,14 @@ pub async fn revoke(
     if let Some(r) = &token.refresh_token {
         list.push((
             "refresh_token",
-            StandardRevocableToken::RefreshToken(RefreshToken::new(r.clone())),
+            StandardRevocableToken::RefreshToken(RefreshToken::new(r.expose().to_string())),
         ));
     }
     list.push((
         "access_token",
-        StandardRevocableToken::AccessToken(oauth2::AccessToken::new(token.access_token.clone())),
+        StandardRevocableToken::AccessToken(oauth2::AccessToken::new(
+            token.access_token.expose().to_string(),
+        )),
     ));
     let send = rec.transport();
     for (what, t) in list {

@@ -112,7 +112,7 @@ fn sign_dpop(
         key,
         method.as_str(),
         &uri.to_string(),
-        Some(&token.access_token),
+        Some(token.access_token.expose()),
         None,
     )
     .map_err(|e| e.to_string())?;

@@ -38,6 +38,7 @@ use crate::error::{EndpointErrorKind, TokenError};
 use crate::fleet::{Obtain, RedisCache};
 use crate::grant::{self, Recorder};
 use crate::token::TokenSet;
+use authdoctor_core::secret::Secret;
 use authdoctor_core::time::now_unix;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -300,7 +301,7 @@ impl TokenSource {
             return Err(err(format!("token_file {} is empty", f.path.display())));
         }
         let t = match seen {
-            Some((_, t)) if t.access_token == token => t,
+            Some((_, t)) if t.access_token.expose() == token => t,
             _ => Arc::new(file_token_set(token, &self.inner.key, stamp.2)),
         };
         if let Ok(mut g) = f.seen.write() {
@@ -394,7 +395,7 @@ impl TokenSource {
     async fn renew(
         &self,
         cfg: &mut TokenConfig,
-        refresh_token: Option<String>,
+        refresh_token: Option<Secret>,
     ) -> Result<TokenSet, TokenError> {
         let http_ep = self.endpoints(cfg).await?;
         let new = match refresh_token {
@@ -467,7 +468,7 @@ fn file_token_set(token: &str, key: &str, mtime: Option<SystemTime>) -> TokenSet
         .map(|d| d.as_secs() as i64)
         .unwrap_or_else(now_unix);
     TokenSet {
-        access_token: token.to_string(),
+        access_token: Secret::new(token),
         token_type: "Bearer".into(),
         expires_at: jwt.as_ref().and_then(|j| j.time_claim("exp")),
         issued_at: jwt

@@ -11,7 +11,7 @@ use authdoctor_core::report::documents::{
     CredentialKind, DOCUMENT_VERSION, SharedCacheHealth, SharedCacheState, WatchDocument,
     WatchItem, WatchProfile, WatchStatus,
 };
-use authdoctor_core::secret::redact;
+use authdoctor_core::secret::Secret;
 use std::path::Path;
 
 /// Told, with one line, when the shared cache stops being usable.
@@ -120,7 +120,7 @@ pub fn cached_items(
                 true,
             ));
             if let Some(rt) = &t.refresh_token {
-                let exp = t.refresh_expires_at.or_else(|| jwt_exp(rt));
+                let exp = t.refresh_expires_at.or_else(|| jwt_exp(rt.expose()));
                 items.push(WatchItem::judge(
                     CredentialKind::RefreshToken,
                     exp,
@@ -267,14 +267,14 @@ pub fn verdict(profiles: &[WatchProfile]) -> Verdict {
 /// The redacted view of a token set (`token show`'s document): its JWT header and claims
 /// (never the signature), lifetime by the issuer's clock, and the refresh token redacted.
 pub fn describe(t: &TokenSet, now: i64) -> serde_json::Value {
-    let claims = match authdoctor_core::token::jwt::analyse(&t.access_token) {
+    let claims = match authdoctor_core::token::jwt::analyse(t.access_token.expose()) {
         Some(authdoctor_core::token::jwt::JwtAnalysis::Jws(j)) => {
             serde_json::json!({"header": j.header, "claims": j.claims})
         }
         _ => serde_json::Value::Null,
     };
     serde_json::json!({
-        "access_token": redact(&t.access_token),
+        "access_token": t.access_token.to_string(),
         "token_type": t.token_type,
         "jwt": claims,
         "issued_at": t.issued_at,
@@ -282,7 +282,7 @@ pub fn describe(t: &TokenSet, now: i64) -> serde_json::Value {
         "lifetime_seconds": t.lifetime(),
         "remaining_seconds": t.remaining(now),
         "server_offset_seconds": t.server_offset,
-        "refresh_token": t.refresh_token.as_deref().map(redact),
+        "refresh_token": t.refresh_token.as_ref().map(Secret::to_string),
         "refresh_expires_at": t.refresh_expires_at,
         "scope": t.scope,
     })
@@ -359,11 +359,11 @@ mod tests {
 
     fn set(expires_at: Option<i64>, refresh: Option<&str>, offset: Option<i64>) -> TokenSet {
         TokenSet {
-            access_token: "opaque-access-token-value".into(),
+            access_token: Secret::new("opaque-access-token-value"),
             token_type: "Bearer".into(),
             expires_at,
             issued_at: 1_000,
-            refresh_token: refresh.map(str::to_string),
+            refresh_token: refresh.map(Secret::new),
             refresh_expires_at: refresh.map(|_| 5_000),
             scope: Some("read".into()),
             server_offset: offset,

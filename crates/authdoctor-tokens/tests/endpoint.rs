@@ -159,7 +159,7 @@ async fn concurrent_callers_share_one_request() {
         })
         .collect();
     for t in tasks {
-        assert_eq!(t.await.unwrap().access_token, "at-cc");
+        assert_eq!(t.await.unwrap().access_token.expose(), "at-cc");
     }
     assert_eq!(seen.lock().unwrap().requests.len(), 1);
     // A 401 seen by many callers renews once.
@@ -179,11 +179,11 @@ async fn concurrent_callers_share_one_request() {
 
 fn expired_with(rt: &str, key: &str) -> TokenSet {
     TokenSet {
-        access_token: "at-old".into(),
+        access_token: Secret::new("at-old"),
         token_type: "Bearer".into(),
         expires_at: Some(1000),
         issued_at: 900,
-        refresh_token: Some(rt.into()),
+        refresh_token: Some(Secret::new(rt)),
         refresh_expires_at: None,
         scope: None,
         server_offset: None,
@@ -201,14 +201,17 @@ async fn rotated_refresh_token_is_stored() {
         .unwrap();
     let src = TokenSource::new(cfg, reqwest::Client::new(), Some(cache.clone()));
     let t = src.token().await.unwrap();
-    assert_eq!(t.access_token, "at-refreshed");
+    assert_eq!(t.access_token.expose(), "at-refreshed");
     assert!(
         seen.lock().unwrap().requests[0]
             .1
             .contains("grant_type=refresh_token")
     );
     let disk = cache.load("t").unwrap().unwrap();
-    assert_eq!(disk.refresh_token.as_deref(), Some("rt-new"));
+    assert_eq!(
+        disk.refresh_token.as_ref().map(Secret::expose),
+        Some("rt-new")
+    );
     std::fs::remove_dir_all(cache.dir()).unwrap();
 }
 
@@ -221,7 +224,7 @@ async fn dead_refresh_token_falls_back_to_client_credentials() {
         .store("t", &expired_with("rt-dead", &cfg.cache_key()))
         .unwrap();
     let src = TokenSource::new(cfg, reqwest::Client::new(), Some(cache.clone()));
-    assert_eq!(src.token().await.unwrap().access_token, "at-cc");
+    assert_eq!(src.token().await.unwrap().access_token.expose(), "at-cc");
     assert_eq!(seen.lock().unwrap().requests.len(), 2);
     std::fs::remove_dir_all(cache.dir()).unwrap();
 }
@@ -252,7 +255,7 @@ async fn a_cache_hit_builds_no_http_client() {
     let cache = FileCache::open(tmpdir("lazy")).unwrap();
     let now = authdoctor_core::time::now_unix();
     let fresh = TokenSet {
-        access_token: "at-cached".into(),
+        access_token: Secret::new("at-cached"),
         expires_at: Some(now + 3600),
         issued_at: now,
         refresh_token: None,
@@ -266,7 +269,10 @@ async fn a_cache_hit_builds_no_http_client() {
         Ok(reqwest::Client::new())
     };
     let src = TokenSource::lazy(cfg.clone(), make.clone(), Some(cache.clone()));
-    assert_eq!(src.token().await.unwrap().access_token, "at-cached");
+    assert_eq!(
+        src.token().await.unwrap().access_token.expose(),
+        "at-cached"
+    );
     assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 0);
     assert!(seen.lock().unwrap().requests.is_empty());
     // Stale on disk: one client built, one token request.
@@ -274,7 +280,10 @@ async fn a_cache_hit_builds_no_http_client() {
         .store("t", &expired_with("rt-old", &cfg.cache_key()))
         .unwrap();
     let src = TokenSource::lazy(cfg, make, Some(cache.clone()));
-    assert_eq!(src.token().await.unwrap().access_token, "at-refreshed");
+    assert_eq!(
+        src.token().await.unwrap().access_token.expose(),
+        "at-refreshed"
+    );
     assert_eq!(built.load(std::sync::atomic::Ordering::SeqCst), 1);
     assert_eq!(seen.lock().unwrap().requests.len(), 1);
     std::fs::remove_dir_all(cache.dir()).unwrap();

@@ -796,7 +796,7 @@ async fn no_value_in_redis_reveals_a_token_or_secret() {
         a.requests() + b.requests() < needles.len() as u64,
         "no sharing?"
     );
-    needles.push(real.access_token.clone());
+    needles.push(real.access_token.expose().to_string());
     needles.push(SECRET.into());
     needles.push("fleet-scan-secret-8d2a".into());
     let mut c = redis_conn(&url).await;

@@ -107,7 +107,7 @@ fn source(token: &str, scope: &str, resource: &str) -> TokenSource {
     };
     let src = TokenSource::new(cfg.clone(), reqwest::Client::new(), None);
     src.adopt(TokenSet {
-        access_token: token.into(),
+        access_token: authdoctor_core::secret::Secret::new(token),
         token_type: "Bearer".into(),
         // Fresh as far as the source knows: only the server can say otherwise.
         expires_at: Some(authdoctor_core::time::now_unix() + 3600),
@@ -149,7 +149,8 @@ fn client_findings(
                     .current()
                     .expect("a token was sent")
                     .access_token
-                    .clone();
+                    .expose()
+                    .to_string();
                 (findings, last)
             }
             Err(e) => panic!("expected a diagnosed rejection from {url}, got: {e}"),
@@ -315,7 +316,7 @@ impl Profile {
         };
         let src = TokenSource::new(cfg.clone(), reqwest::Client::new(), None);
         src.adopt(TokenSet {
-            access_token: token.into(),
+            access_token: authdoctor_core::secret::Secret::new(token),
             token_type: "Bearer".into(),
             expires_at: Some(authdoctor_core::time::now_unix() + 3600),
             issued_at: authdoctor_core::time::now_unix(),

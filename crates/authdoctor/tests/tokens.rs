@@ -347,6 +347,10 @@ fn token_get_show_exec() {
     // Cached: the second get is the same token, without a token request.
     let (_, again, _) = env.run(&["token", "get"]);
     assert_eq!(again.trim(), token);
+    // The JSON form carries the token whole too (it is the command's output), from the cache.
+    let (code, out, err) = env.run(&["token", "get", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(json(&out)["access_token"], token.as_str(), "{out}");
     let (code, show, _) = env.run(&["token", "show"]);
     assert_eq!(code, Some(0));
     assert!(
@@ -372,12 +376,12 @@ fn token_get_show_exec() {
             "--",
             "sh",
             "-c",
-            "test -n \"$API_TOKEN\" && echo \"len=${#API_TOKEN}\"",
+            "test -n \"$API_TOKEN\" && printf %s \"$API_TOKEN\"",
         ])
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("len="));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), token);
     env.assert_cache_safe();
 }
 
@@ -423,7 +427,9 @@ fn two_hundred_concurrent_callers_cause_one_token_request() {
         let tasks: Vec<_> = (0..200)
             .map(|_| {
                 let s = src.clone();
-                tokio::spawn(async move { s.token().await.map(|t| t.access_token.clone()) })
+                tokio::spawn(
+                    async move { s.token().await.map(|t| t.access_token.expose().to_string()) },
+                )
             })
             .collect();
         let mut v = Vec::new();

@@ -176,6 +176,17 @@ pub fn summary(id: &str) -> Option<String> {
         .map(|(_, s)| s.to_string())
 }
 
+/// Ids that look like `id` (a part of it, or one of its longer words): the "did you mean" of
+/// `authdoctor explain`.
+pub fn similar(id: &str) -> Vec<&'static str> {
+    CATALOGUE
+        .iter()
+        .map(|c| c.id)
+        .chain(PLANNED.iter().map(|(i, _)| *i))
+        .filter(|c| c.contains(id) || id.split('-').any(|w| w.len() > 3 && c.contains(w)))
+        .collect()
+}
+
 /// Is this a known cause id (implemented or planned)?
 pub fn is_known(id: &str) -> bool {
     CATALOGUE.iter().any(|c| c.id == id) || PLANNED.iter().any(|(i, _)| *i == id)

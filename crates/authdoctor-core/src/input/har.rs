@@ -208,6 +208,17 @@ pub struct Har {
 }
 
 /// Per-entry facts computed once, so selection and redirect-chain walks stay linear in practice.
+/// Headers that describe one connection, not the request: a replay lets the client set them.
+const CONNECTION_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "connection",
+    "transfer-encoding",
+    "keep-alive",
+    "upgrade",
+    "te",
+];
+
 /// Where an entry whose recorded URL does not parse is said to go (RFC 2606: never resolves).
 pub const UNPARSEABLE_URL: &str = "http://unparseable-url.invalid/";
 
@@ -458,6 +469,30 @@ impl Har {
             notes,
             ..RequestSpec::default()
         }
+    }
+
+    /// The request of entry `index` to send again (`check --har --replay`): as recorded, minus
+    /// the headers that describe the recorded connection (`Host`, `Content-Length`, …), which
+    /// the sending client sets for its own.
+    pub fn replay_request(&self, index: usize) -> RequestSpec {
+        let mut spec = self.request(index);
+        spec.headers
+            .retain(|h| !CONNECTION_HEADERS.contains(&h.name.to_ascii_lowercase().as_str()));
+        spec
+    }
+
+    /// The evidence of entry `index` read offline: its request, the recorded hops, the
+    /// recording's context, judged at the time it was recorded (else `now`).
+    pub fn evidence(&self, index: usize, now: i64) -> crate::evidence::Evidence {
+        let ctx = self.context(index);
+        let at = ctx.started_at.unwrap_or(now);
+        crate::evidence::Evidence::new(
+            self.request(index),
+            self.exchanges(index),
+            None,
+            Some(ctx),
+            at,
+        )
     }
 
     /// The recorded exchanges that led to entry `index`: the earlier redirect hops that end at

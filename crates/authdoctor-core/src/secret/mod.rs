@@ -345,6 +345,43 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Serde for [`Secret`] fields that are stored **by design** — a token cache file, an encrypted
+/// shared record — and nowhere else: the value is written whole, as a plain JSON string (the
+/// same form a `String` field had, so existing stores still load).
+///
+/// [`Secret`] deliberately has no `Serialize` of its own, so a secret cannot slip into a report
+/// or any other JSON by deriving; use this only as `#[serde(with = "secret::persist")]` (or
+/// `persist::option` for `Option<Secret>`) on a field whose whole point is to be persisted.
+pub mod persist {
+    use super::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(secret.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+
+    /// The same for `Option<Secret>`: `null` (or, with `#[serde(default)]`, absence) is `None`.
+    pub mod option {
+        use super::Secret;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(secret: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
+            match secret {
+                Some(v) => s.serialize_some(v.expose()),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+            Option::<String>::deserialize(d).map(|o| o.map(Secret))
+        }
+    }
+}
+
 /// The last line of defence: knows every secret of a request and removes each from any text.
 ///
 /// Secrets shorter than [`Scrubber::MIN_LEN`] are not scrubbed textually (replacing a one-letter
@@ -446,6 +483,34 @@ mod tests {
         assert!(!format!("{s:?}").contains("secretvalue"));
         assert!(!format!("{s}").contains("secretvalue"));
         assert_eq!(s.expose(), "supersecretvalue12345");
+    }
+
+    #[test]
+    fn persist_round_trips_as_plain_strings() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Stored {
+            #[serde(with = "persist")]
+            a: Secret,
+            #[serde(with = "persist::option", default)]
+            b: Option<Secret>,
+            #[serde(with = "persist::option", default)]
+            c: Option<Secret>,
+        }
+        let s = Stored {
+            a: Secret::new("tok\"en-1"),
+            b: Some(Secret::new("refresh-2")),
+            c: None,
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, r#"{"a":"tok\"en-1","b":"refresh-2","c":null}"#);
+        let back: Stored = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.a.expose(), "tok\"en-1");
+        assert_eq!(back.b.as_ref().map(Secret::expose), Some("refresh-2"));
+        assert!(back.c.is_none());
+        // An absent optional field (an older store) is None.
+        let old: Stored = serde_json::from_str(r#"{"a":"x"}"#).unwrap();
+        assert!(old.b.is_none() && old.c.is_none());
+        assert!(serde_json::from_str::<Stored>(r#"{"a":1}"#).is_err());
     }
 
     #[test]

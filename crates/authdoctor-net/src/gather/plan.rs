@@ -273,9 +273,9 @@ impl IssuerPlan {
             (Some(c), Some(t), Some(iss)) => Some(IntrospectRequest {
                 issuer: iss.clone(),
                 client_id: c.client_id.clone(),
-                // The one place the secret leaves its type: the introspection request's form.
-                client_secret: c.client_secret.expose().to_string(),
-                token: t.clone(),
+                // Both stay Secret until idp's introspection request builds its form.
+                client_secret: c.client_secret.clone(),
+                token: Secret::new(t.clone()),
             }),
             (Some(_), Some(_), None) => {
                 notes.push(
@@ -541,6 +541,13 @@ hosts = ["api.stage.example.com"]
             .expect("introspection with a readable secret");
         assert_eq!(i.client_id, "rs");
         assert_eq!(i.issuer, "https://id.example.com/");
+        assert_eq!(i.client_secret.expose(), "introspection-secret");
+        assert_eq!(i.token.expose(), "opaque-token");
+        let shown = format!("{i:?} {:?} {:?}", i.client_secret, i.token);
+        assert!(
+            !shown.contains("introspection-secret") && !shown.contains("opaque-token"),
+            "{shown}"
+        );
         let (pe, notes) =
             ProfileExpectations::from_effective(&eff, &|_| Ok("introspection-secret".into()))
                 .expect("a named profile");

@@ -4,10 +4,8 @@
 use super::{diagnose_and_print, runtime};
 use crate::cli::CheckArgs;
 use crate::exit::{self, CliError};
-use authdoctor_core::evidence::Evidence;
 use authdoctor_core::input::curl::parse_curl_line;
 use authdoctor_core::input::har::parse_har;
-use authdoctor_core::model::RequestSpec;
 use authdoctor_core::time::now_unix;
 use authdoctor_net::gather::{GatherOptions, gather};
 use authdoctor_net::probes::ProbeOptions;
@@ -57,7 +55,7 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
     if args.curl.is_some() {
         spec.origin = authdoctor_core::model::InputOrigin::CurlLine;
     }
-    sign_aws_sigv4(&mut spec)?;
+    authdoctor_net::sigv4::sign_from_env(&mut spec).map_err(|e| CliError::Usage(e.to_string()))?;
     if let Some(path) = &args.dpop_key {
         spec.dpop_key = Some(load_dpop_key(path)?);
     }
@@ -96,22 +94,6 @@ pub(crate) fn load_dpop_key(path: &str) -> Result<authdoctor_core::model::DpopKe
     Ok(authdoctor_core::model::DpopKey::new(key))
 }
 
-/// `--aws-sigv4`: sign now, at the edge, with the current clock and the AWS variables of the
-/// environment (core stays pure and takes both as arguments).
-fn sign_aws_sigv4(spec: &mut RequestSpec) -> Result<(), CliError> {
-    if spec.aws_sigv4.is_none() {
-        return Ok(());
-    }
-    let var = |n: &str| std::env::var(n).ok();
-    let env = authdoctor_core::sigv4::curl::EnvCredentials {
-        access_key_id: var("AWS_ACCESS_KEY_ID"),
-        secret_access_key: var("AWS_SECRET_ACCESS_KEY"),
-        session_token: var("AWS_SESSION_TOKEN"),
-    };
-    authdoctor_core::sigv4::curl::apply(spec, &env, now_unix())
-        .map_err(|e| CliError::Usage(e.to_string()))
-}
-
 /// The probes `check` runs: on unless `--no-probes`; `--ntp` servers. The profiles' hosts for
 /// the DNS comparison are added per request (`session::with_profile_hosts`).
 fn probes_given(args: &CheckArgs) -> ProbeOptions {
@@ -123,17 +105,6 @@ fn probes_given(args: &CheckArgs) -> ProbeOptions {
     }
 }
 
-/// Headers that describe one connection, not the request: a replay lets the client set them.
-const CONNECTION_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "connection",
-    "transfer-encoding",
-    "keep-alive",
-    "upgrade",
-    "te",
-];
-
 fn run_har(args: &CheckArgs, path: &str) -> Result<i32, CliError> {
     let bytes =
         std::fs::read(path).map_err(|e| CliError::Io(format!("cannot read {path}: {e}")))?;
@@ -143,19 +114,18 @@ fn run_har(args: &CheckArgs, path: &str) -> Result<i32, CliError> {
     let mut code = exit::OK;
     let rt = if args.replay { Some(runtime()?) } else { None };
     for i in picked {
-        let mut spec = har.request(i);
-        crate::out::guard_secrets(&authdoctor_core::report::scrubber_for_request(&spec));
+        crate::out::guard_secrets(&authdoctor_core::report::scrubber_for_request(
+            &har.request(i),
+        ));
         let ev = match &rt {
             Some(rt) => {
+                let spec = har.replay_request(i);
                 if !spec.is_idempotent_safe() && !args.allow_replay {
                     return Err(CliError::Usage(format!(
                         "entry {i} is a {} request: sending it again may repeat its effect; add --allow-replay to do it anyway",
                         spec.method
                     )));
                 }
-                spec.headers.retain(|h| {
-                    !CONNECTION_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
-                });
                 let probes = session::with_profile_hosts(probes_given(args), &spec);
                 let opts = GatherOptions {
                     probes: Some(probes),
@@ -163,11 +133,7 @@ fn run_har(args: &CheckArgs, path: &str) -> Result<i32, CliError> {
                 };
                 rt.block_on(gather(spec, opts))?
             }
-            None => {
-                let ctx = har.context(i);
-                let now = ctx.started_at.unwrap_or_else(now_unix);
-                Evidence::new(spec, har.exchanges(i), None, Some(ctx), now)
-            }
+            None => har.evidence(i, now_unix()),
         };
         let report = diagnose_and_print(&ev, &args.output, several);
         code = code.max(exit::for_outcome(report.outcome));

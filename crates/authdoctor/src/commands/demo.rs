@@ -7,18 +7,6 @@ use crate::cli::{DemoArgs, Format};
 use crate::commands::idp::live;
 use crate::exit::{self, CliError};
 use crate::out::outln;
-use authdoctor_core::model::{Header, RequestSpec};
-use authdoctor_core::time::now_unix;
-use serde_json::json;
-
-fn get(url: &str, auth: &str) -> RequestSpec {
-    RequestSpec {
-        method: "GET".into(),
-        url: url.parse().unwrap(),
-        headers: vec![Header::new("Authorization", auth)],
-        ..Default::default()
-    }
-}
 
 pub fn run(args: DemoArgs) -> Result<i32, CliError> {
     let rt = runtime()?;
@@ -26,27 +14,8 @@ pub fn run(args: DemoArgs) -> Result<i32, CliError> {
         let demo = authdoctor_net::demo::start().await.map_err(|e| {
             CliError::Io(format!("cannot start the demo servers on 127.0.0.1: {e}"))
         })?;
-        let now = now_unix();
-        let expired = demo.mint(json!({
-            "iss": demo.issuer_url, "sub": "demo-user", "aud": "demo-api",
-            "scope": "orders:read", "iat": now - 3792, "exp": now - 192,
-        }));
         let human = args.output.format == Format::Human;
-        let scenarios = [
-            (
-                "1. A token that expired a few minutes ago",
-                get(&demo.orders_url, &format!("Bearer {expired}")),
-            ),
-            (
-                "2. A header written as 'Bearer: <token>'",
-                get(&demo.orders_url, &format!("Bearer: {}", demo.valid_token())),
-            ),
-            (
-                "3. The same request with a fresh token from the issuer",
-                get(&demo.orders_url, &format!("Bearer {}", demo.valid_token())),
-            ),
-        ];
-        for (i, (title, spec)) in scenarios.into_iter().enumerate() {
+        for (i, (title, spec)) in demo.scenarios().into_iter().enumerate() {
             if human {
                 if i > 0 {
                     outln!();

@@ -40,7 +40,7 @@ pub fn run(a: ExecArgs) -> Result<i32, CliError> {
     let mut cmd = std::process::Command::new(prog);
     cmd.args(args);
     for n in &names {
-        cmd.env(n, &t.access_token);
+        cmd.env(n, t.access_token.expose());
     }
     cmd.env("AUTHDOCTOR_TOKEN_TYPE", &t.token_type);
     let status = cmd

@@ -40,12 +40,7 @@ pub fn run(args: ExplainArgs) -> Result<i32, CliError> {
         outln!("# {id}\n\n{s}.\n\nThis id is reserved: authdoctor does not detect it yet.");
         return Ok(exit::OK);
     }
-    let near: Vec<&str> = CATALOGUE
-        .iter()
-        .map(|c| c.id)
-        .chain(PLANNED.iter().map(|(i, _)| *i))
-        .filter(|c| c.contains(id.as_str()) || id.split('-').any(|w| w.len() > 3 && c.contains(w)))
-        .collect();
+    let near = causes::similar(&id);
     let hint = if near.is_empty() {
         String::new()
     } else {

@@ -8,7 +8,6 @@ use crate::cli::{Format, OutputArgs};
 use crate::exit::{self, CliError};
 use crate::out::outln;
 use authdoctor_core::report::{human, json};
-use authdoctor_core::secret::redact;
 use authdoctor_core::time::{format_unix, human_duration, now_unix};
 use authdoctor_tokens::session::{self, Cached, Grant, ProfileChoice, Prompt, Revoked, Session};
 use authdoctor_tokens::status::{self, DegradedHook};
@@ -193,14 +192,14 @@ fn get(a: TokenGetArgs) -> Result<i32, CliError> {
             crate::out::write_secret(&format!(
                 "{}\n",
                 serde_json::json!({
-                    "access_token": t.access_token, "token_type": t.token_type,
+                    "access_token": t.access_token.expose(), "token_type": t.token_type,
                     "expires_at": t.expires_at, "expires_in": t.remaining(now),
                     "scope": t.scope,
                 })
             ));
         }
         // The token alone, so `$(authdoctor token get)` works.
-        Format::Human => crate::out::write_secret(&format!("{}\n", t.access_token)),
+        Format::Human => crate::out::write_secret(&format!("{}\n", t.access_token.expose())),
     }
     Ok(exit::OK)
 }
@@ -240,7 +239,8 @@ fn show_file(a: &TokenShowArgs, cfg: TokenConfig) -> Result<i32, CliError> {
     }
     let now = now_unix();
     outln!("profile:  {name}");
-    outln!("token:    {} {}", t.token_type, redact(&t.access_token));
+    // Secret displays redacted.
+    outln!("token:    {} {}", t.token_type, t.access_token);
     match (t.expires_at, t.remaining(now)) {
         (Some(exp), Some(left)) => outln!(
             "lifetime: issued {} ─ expires {} ({})",
@@ -296,7 +296,8 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
     }
     let now = now_unix();
     outln!("profile:  {}", cfg.profile);
-    outln!("token:    {} {}", t.token_type, redact(&t.access_token));
+    // Secret displays redacted.
+    outln!("token:    {} {}", t.token_type, t.access_token);
     if let Some(exp) = t.expires_at {
         let left = t.remaining(now).unwrap_or(0);
         let state = if left > 0 {
@@ -318,9 +319,8 @@ fn show(a: TokenShowArgs) -> Result<i32, CliError> {
     outln!(
         "refresh:  {}",
         t.refresh_token
-            .as_deref()
-            .map(redact)
-            .unwrap_or_else(|| "none".into())
+            .as_ref()
+            .map_or_else(|| "none".into(), ToString::to_string)
     );
     show_scope_and_jwt(t.scope.as_deref(), &v);
     match &shared {

@@ -38,38 +38,26 @@ fn resource_server(issuer: &str) -> String {
     use axum::Router;
     use axum::routing::any;
     let issuer = issuer.to_string();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
+    support::serve_in_thread(move || async move {
+        let v = Validator::builder()
+            .realm("parity-test")
+            .discover(issuer)
+            .audience(SHORT)
+            .leeway(0)
             .build()
             .unwrap();
-        rt.block_on(async move {
-            let v = Validator::builder()
-                .realm("parity-test")
-                .discover(issuer)
-                .audience(SHORT)
-                .leeway(0)
-                .build()
-                .unwrap();
-            let app = Router::new()
-                .route(
-                    "/v1/read",
-                    any(|| async { "read ok\n" })
-                        .layer(GuardLayer::new(v.clone()).require_scopes(["read"])),
-                )
-                .route(
-                    "/v1/write",
-                    any(|| async { "write ok\n" })
-                        .layer(GuardLayer::new(v.clone()).require_scopes(["write"])),
-                );
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap()).unwrap();
-            axum::serve(l, app).await.unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+        Router::new()
+            .route(
+                "/v1/read",
+                any(|| async { "read ok\n" })
+                    .layer(GuardLayer::new(v.clone()).require_scopes(["read"])),
+            )
+            .route(
+                "/v1/write",
+                any(|| async { "write ok\n" })
+                    .layer(GuardLayer::new(v.clone()).require_scopes(["write"])),
+            )
+    })
 }
 
 /// A client-credentials token from the provider for `scope` and `resource`.
@@ -252,41 +240,29 @@ fn terse_resource_server(issuer: &str) -> String {
     use axum::http::StatusCode;
     use axum::routing::any;
     let issuer = issuer.to_string();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
+    support::serve_in_thread(move || async move {
+        let v = Validator::builder()
+            .realm("parity-test")
+            .discover(issuer)
+            .audience(ES256_AUD)
+            .error_descriptions(false)
             .build()
             .unwrap();
-        rt.block_on(async move {
-            let v = Validator::builder()
-                .realm("parity-test")
-                .discover(issuer)
-                .audience(ES256_AUD)
-                .error_descriptions(false)
-                .build()
-                .unwrap();
-            let admin = |t: Validated| async move {
-                if t.claims.has_scope("write") {
-                    (StatusCode::OK, "admin ok\n")
-                } else {
-                    (StatusCode::FORBIDDEN, "forbidden\n")
-                }
-            };
-            let app = Router::new()
-                .route(
-                    "/v1/read",
-                    any(|| async { "read ok\n" })
-                        .layer(GuardLayer::new(v.clone()).require_scopes(["read"])),
-                )
-                .route("/v1/admin", any(admin).layer(GuardLayer::new(v)));
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap()).unwrap();
-            axum::serve(l, app).await.unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+        let admin = |t: Validated| async move {
+            if t.claims.has_scope("write") {
+                (StatusCode::OK, "admin ok\n")
+            } else {
+                (StatusCode::FORBIDDEN, "forbidden\n")
+            }
+        };
+        Router::new()
+            .route(
+                "/v1/read",
+                any(|| async { "read ok\n" })
+                    .layer(GuardLayer::new(v.clone()).require_scopes(["read"])),
+            )
+            .route("/v1/admin", any(admin).layer(GuardLayer::new(v)))
+    })
 }
 
 /// A profile's values, given to `AuthClient` as its `TokenConfig` and to the CLI in a config

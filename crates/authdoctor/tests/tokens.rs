@@ -30,38 +30,26 @@ fn resource_server(issuer: &str) -> String {
     use axum::Router;
     use axum::routing::get;
     let issuer = issuer.to_string();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
+    support::serve_in_thread(move || async move {
+        let v = Validator::builder()
+            .realm("tokens-test")
+            .discover(issuer)
+            .audience(SHORT)
+            .leeway(0)
             .build()
             .unwrap();
-        rt.block_on(async move {
-            let v = Validator::builder()
-                .realm("tokens-test")
-                .discover(issuer)
-                .audience(SHORT)
-                .leeway(0)
-                .build()
-                .unwrap();
-            let app = Router::new()
-                .route(
-                    "/v1/read",
-                    get(|| async { "read ok\n" })
-                        .layer(GuardLayer::new(v.clone()).require_scopes(["read"])),
-                )
-                .route(
-                    "/v1/write",
-                    get(|| async { "write ok\n" })
-                        .layer(GuardLayer::new(v.clone()).require_scopes(["write"])),
-                );
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap()).unwrap();
-            axum::serve(l, app).await.unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+        Router::new()
+            .route(
+                "/v1/read",
+                get(|| async { "read ok\n" })
+                    .layer(GuardLayer::new(v.clone()).require_scopes(["read"])),
+            )
+            .route(
+                "/v1/write",
+                get(|| async { "write ok\n" })
+                    .layer(GuardLayer::new(v.clone()).require_scopes(["write"])),
+            )
+    })
 }
 
 /// A token straight from the provider, as the user's failing request would carry it.

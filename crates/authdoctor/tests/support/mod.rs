@@ -604,3 +604,30 @@ pub fn check_json_fresh<S: AsRef<str>>(args: &[S]) -> Run {
     assert_first_not_contradicted(&run);
     run
 }
+
+/// Serve the router `make` builds (it may await, e.g. a guard's discovery) on 127.0.0.1 in a
+/// thread of its own, for the rest of the test process; its base URL, `http://127.0.0.1:PORT`.
+pub fn serve_in_thread<F, Fut>(make: F) -> String
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = axum::Router>,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the test server");
+        rt.block_on(async move {
+            let app = make().await;
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a loopback port");
+            tx.send(l.local_addr().expect("its address"))
+                .expect("the test waits");
+            axum::serve(l, app).await.expect("the test server runs");
+        });
+    });
+    format!("http://{}", rx.recv().expect("the server started"))
+}

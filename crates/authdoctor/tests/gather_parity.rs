@@ -93,11 +93,16 @@ fn source(token: &str, scope: &str, resource: &str) -> TokenSource {
         token_file: None,
         dpop_key: None,
     };
+    adopted(cfg, token, scope)
+}
+
+/// A source for `cfg` holding `token` (granted `scope`), fresh as far as the source knows:
+/// only the server can say otherwise.
+fn adopted(cfg: TokenConfig, token: &str, scope: &str) -> TokenSource {
     let src = TokenSource::new(cfg.clone(), reqwest::Client::new(), None);
     src.adopt(TokenSet {
         access_token: authdoctor_core::secret::Secret::new(token),
         token_type: "Bearer".into(),
-        // Fresh as far as the source knows: only the server can say otherwise.
         expires_at: Some(authdoctor_core::time::now_unix() + 3600),
         issued_at: authdoctor_core::time::now_unix(),
         refresh_token: None,
@@ -290,20 +295,7 @@ impl Profile {
             token_file: None,
             dpop_key: None,
         };
-        let src = TokenSource::new(cfg.clone(), reqwest::Client::new(), None);
-        src.adopt(TokenSet {
-            access_token: authdoctor_core::secret::Secret::new(token),
-            token_type: "Bearer".into(),
-            expires_at: Some(authdoctor_core::time::now_unix() + 3600),
-            issued_at: authdoctor_core::time::now_unix(),
-            refresh_token: None,
-            refresh_expires_at: None,
-            scope: Some(granted.into()),
-            server_offset: None,
-            key: cfg.cache_key(),
-        })
-        .expect("adopt");
-        src
+        adopted(cfg, token, granted)
     }
 
     /// The same values as a user config file (`[profiles.NAME]`).

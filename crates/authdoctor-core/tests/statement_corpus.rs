@@ -48,7 +48,9 @@ fn corpus_is_read_right() {
             misses.push(format!(
                 "{} want {want} got {got} ({}: {:?}) status {} body {:?}",
                 row["id"].as_str().unwrap_or("?"),
-                st.as_ref().map(|s| s.source.as_str()).unwrap_or("-"),
+                st.as_ref()
+                    .map(|s| s.source.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 st.as_ref().map(|s| s.words.as_str()).unwrap_or("-"),
                 x.status,
                 row["body"]

@@ -143,7 +143,7 @@ fn credential_sent(ev: &Evidence) -> Option<String> {
         return Some("the request carried a credential".to_string());
     }
     let s = ev.statement.as_ref()?;
-    let words = !s.source.starts_with("challenge.error") && !s.source.starts_with("header.");
+    let words = s.source.is_body();
     (s.strength == Strength::Explicit && words && READ_A_CREDENTIAL.contains(&s.said)).then(|| {
         format!(
             "the server says it read a credential: {:?} ({})",

@@ -153,16 +153,68 @@ pub struct Statement {
     /// The words that said it (at most 200 characters, as the server wrote them).
     pub words: String,
     /// Where: `challenge.error`, `body.message`, `header.x-ms-error-code`, `status`, …
-    pub source: String,
+    pub source: Source,
     /// The scope the server names, when it names one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
 
+/// Where in an answer a statement was read. Serialised (and shown) as a dotted path:
+/// `challenge.error`, `header.x-ms-error-code`, `body.error.message`, `body.<h1>`, `body`,
+/// `challenge` (a bare challenge), `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A parameter of the challenge: `error` or `error_description`.
+    ChallengeParam(&'static str),
+    /// The challenge itself, without an error code (RFC 6750 §3.1).
+    Challenge,
+    /// A vendor error or message header, by its (lowercase) name.
+    Header(&'static str),
+    /// A field of a JSON or form body, by its path from the body (`error.message`).
+    BodyField(String),
+    /// An element of an XML or HTML body, by its tag.
+    BodyElement(&'static str),
+    /// The whole body, as text.
+    Body,
+    /// The status code alone.
+    Status,
+}
+
+impl Source {
+    /// Read from the server's own words or codes in the answer (not implied by the status or
+    /// the bare challenge), other than its challenge's and its vendor headers' codes.
+    pub fn is_body(&self) -> bool {
+        matches!(
+            self,
+            Source::BodyField(_) | Source::BodyElement(_) | Source::Body
+        )
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::ChallengeParam(p) => write!(f, "challenge.{p}"),
+            Source::Challenge => f.write_str("challenge"),
+            Source::Header(h) => write!(f, "header.{h}"),
+            Source::BodyField(path) => write!(f, "body.{path}"),
+            Source::BodyElement(tag) => write!(f, "body.<{tag}>"),
+            Source::Body => f.write_str("body"),
+            Source::Status => f.write_str("status"),
+        }
+    }
+}
+
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// One candidate text and where it came from.
 struct Candidate {
     text: String,
-    source: String,
+    source: Source,
     /// An error code (`invalid_token`, `AuthenticationFailed`) rather than words: consulted
     /// only when no words of the answer say anything.
     code: bool,
@@ -248,7 +300,10 @@ fn json_candidates(v: &Value, path: &str, key: &str, depth: usize, out: &mut Vec
         {
             out.push(Candidate {
                 text: s.chars().take(400).collect(),
-                source: path.to_string(),
+                source: match path.strip_prefix("body.") {
+                    Some(field) => Source::BodyField(field.to_string()),
+                    None => Source::Body,
+                },
                 code: CODE_KEYS.contains(&key) || looks_like_code(s),
             })
         }
@@ -342,7 +397,7 @@ fn candidates(x: &Exchange) -> Vec<Candidate> {
             if let Some(v) = c.param(p) {
                 out.push(Candidate {
                     text: v.to_string(),
-                    source: format!("challenge.{p}"),
+                    source: Source::ChallengeParam(p),
                     code,
                 });
             }
@@ -353,7 +408,7 @@ fn candidates(x: &Exchange) -> Vec<Candidate> {
             if let Some(v) = x.headers.first(h) {
                 out.push(Candidate {
                     text: v.to_string(),
-                    source: format!("header.{h}"),
+                    source: Source::Header(h),
                     code,
                 });
             }
@@ -385,7 +440,7 @@ fn candidates(x: &Exchange) -> Vec<Candidate> {
                 out.push(Candidate {
                     code: tag == "code" || looks_like_code(&t),
                     text: t.chars().take(400).collect(),
-                    source: format!("body.<{tag}>"),
+                    source: Source::BodyElement(tag),
                 });
             }
         }
@@ -397,14 +452,14 @@ fn candidates(x: &Exchange) -> Vec<Candidate> {
                 out.push(Candidate {
                     code: k == "error",
                     text: v.chars().take(400).collect(),
-                    source: format!("body.{k}"),
+                    source: Source::BodyField(k),
                 });
             }
         }
     } else if !trimmed.is_empty() {
         out.push(Candidate {
             text: trimmed.chars().take(400).collect(),
-            source: "body".into(),
+            source: Source::Body,
             code: looks_like_code(trimmed),
         });
     }
@@ -451,7 +506,7 @@ pub fn read(x: &Exchange) -> Option<Statement> {
     // generic words such as "authentication required".
     let challenge_code = codes
         .as_ref()
-        .filter(|(_, c)| c.source == "challenge.error")
+        .filter(|(_, c)| c.source == Source::ChallengeParam("error"))
         .map(|(s, _)| *s);
     if let (Some(code), Some((w, _))) = (challenge_code, &words)
         && (*w == Said::NoCredential
@@ -484,12 +539,12 @@ fn implied(x: &Exchange, said_something: bool) -> Option<Statement> {
     } else {
         "www-authenticate"
     }));
-    let mk = |said, words: &str, source: &str| {
+    let mk = |said, words: &str, source: Source| {
         Some(Statement {
             said,
             strength: Strength::Implied,
             words: words.to_string(),
-            source: source.to_string(),
+            source,
             scope: None,
         })
     };
@@ -503,30 +558,32 @@ fn implied(x: &Exchange, said_something: bool) -> Option<Statement> {
         return mk(
             Said::NoCredential,
             "Bearer challenge without an error code",
-            "challenge",
+            Source::Challenge,
         );
     }
     match x.status {
-        401 => mk(Said::Refused, "401 Unauthorized", "status"),
+        401 => mk(Said::Refused, "401 Unauthorized", Source::Status),
         // A bare 400 under an authentication scheme: the request could not be read.
         400 if !challenges.is_empty() || !said_something => {
-            mk(Said::Unreadable, "400 Bad Request", "status")
+            mk(Said::Unreadable, "400 Bad Request", Source::Status)
         }
         407 => mk(
             Said::NoCredential,
             "407 Proxy Authentication Required",
-            "status",
+            Source::Status,
         ),
-        403 => mk(Said::Permission, "403 Forbidden", "status"),
-        429 => mk(Said::RateLimit, "429 Too Many Requests", "status"),
+        403 => mk(Said::Permission, "403 Forbidden", Source::Status),
+        429 => mk(Said::RateLimit, "429 Too Many Requests", Source::Status),
         419 => mk(
             Said::NotAuth,
             "419 (session or CSRF token expired)",
-            "status",
+            Source::Status,
         ),
-        404 | 405 | 409 | 410 | 413 | 415 | 422 => {
-            mk(Said::NotAuth, "not an authentication status", "status")
-        }
+        404 | 405 | 409 | 410 | 413 | 415 | 422 => mk(
+            Said::NotAuth,
+            "not an authentication status",
+            Source::Status,
+        ),
         _ => None,
     }
 }

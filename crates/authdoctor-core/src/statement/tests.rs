@@ -14,7 +14,7 @@ fn x(status: u16, headers: &[(&str, &str)], body: &str) -> Exchange {
 fn reads_every_place_servers_say_it() {
     let s = read(&x(403, &[], r#"{"detail":"Not authenticated"}"#)).unwrap();
     assert_eq!(
-        (s.said, s.source.as_str()),
+        (s.said, s.source.to_string().as_str()),
         (Said::NoCredential, "body.detail")
     );
     let s = read(&x(

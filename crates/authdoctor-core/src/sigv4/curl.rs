@@ -51,9 +51,7 @@ pub fn apply(spec: &mut RequestSpec, env: &EnvCredentials, now: i64) -> Result<(
         );
         return Ok(());
     }
-    let url = url::Url::parse(spec.url.as_str()).map_err(|e| {
-        Sigv4Error::BadUrl(crate::secret::redact_url(spec.url.as_str()), e.to_string())
-    })?;
+    let url = spec.url.clone();
     let host = diagnose::host_header(&url).unwrap_or_default();
     let (region, service) = match (curl.region.clone(), curl.service.clone()) {
         (Some(r), Some(s)) => (r, s),

@@ -238,10 +238,9 @@ pub struct IdpArgs {
 pub struct CurlFlags {
     /// Every curl option given, applied; the URL is `check`'s positional argument.
     options: CurlOptions,
-    /// `-H`, `-u` and `-X` as given: `check` refuses them next to `--curl`.
-    pub header: Vec<String>,
-    pub user: Option<String>,
-    pub request: Option<String>,
+    /// The options given, by name (`-H`, `--json`), in order: `check` refuses them next to
+    /// `--curl`, whose line is the whole request.
+    pub given: Vec<String>,
 }
 
 /// Rows of the table that are not flags of `check`: it has its own `--url` (a HAR filter) and
@@ -314,6 +313,12 @@ impl FromArgMatches for CurlFlags {
             }
         }
         given.sort_by_key(|(i, ..)| *i);
+        let mut names: Vec<String> = Vec::new();
+        for (_, spec, _) in &given {
+            if !names.contains(&spec.name()) {
+                names.push(spec.name());
+            }
+        }
         let options = curl::apply_options(given.into_iter().map(|(_, spec, v)| (spec, v)))
             .map_err(|e| {
                 // Not a pasted line here: "curl command line: " would point the user elsewhere.
@@ -324,9 +329,7 @@ impl FromArgMatches for CurlFlags {
                 clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{text}\n"))
             })?;
         Ok(CurlFlags {
-            header: options.headers.clone(),
-            user: options.user.clone(),
-            request: options.method.clone(),
+            given: names,
             options,
         })
     }

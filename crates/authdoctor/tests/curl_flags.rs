@@ -101,6 +101,30 @@ fn flags_and_a_pasted_line_send_the_same_request() {
     }
 }
 
+/// A pasted line is the whole request: a curl flag beside it would be silently ignored, so it
+/// is refused, naming every flag given (once each).
+#[test]
+fn flags_beside_a_pasted_line_are_refused_by_name() {
+    let run = authdoctor([
+        "check",
+        "--curl",
+        "curl http://127.0.0.1:9/x",
+        "-k",
+        "-H",
+        "A: b",
+        "-H",
+        "C: d",
+        "--compressed",
+    ]);
+    run.assert_exit(2);
+    assert!(
+        run.stderr
+            .contains("not both (also given: -k -H --compressed)"),
+        "{}",
+        run.describe()
+    );
+}
+
 #[test]
 fn refused_options_fail_the_same_way_as_flags_and_in_a_line() {
     for (flags, option) in [

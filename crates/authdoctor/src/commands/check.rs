@@ -20,13 +20,12 @@ pub fn run(args: CheckArgs, m: &ArgMatches) -> Result<i32, CliError> {
     let given = probes_given(&args);
     let opts = match &args.curl {
         Some(line) => {
-            if !args.curl_flags.header.is_empty()
-                || args.curl_flags.user.is_some()
-                || args.curl_flags.request.is_some()
-            {
-                return Err(CliError::Usage(
-                    "give the request either as --curl '…' or as flags, not both".into(),
-                ));
+            // The line is the whole request: a flag beside it would be silently ignored.
+            if !args.curl_flags.given.is_empty() {
+                return Err(CliError::Usage(format!(
+                    "give the request either as --curl '…' or as flags, not both (also given: {})",
+                    args.curl_flags.given.join(" ")
+                )));
             }
             let line = if line == "-" {
                 let mut s = String::new();

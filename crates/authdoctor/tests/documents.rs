@@ -130,23 +130,7 @@ token_file = "ok.token"
 
 /// The resource server: GET /v1/read needs `read`; aud = SHORT.
 fn resource_server(issuer: &str) -> String {
-    use authdoctor_guard::{GuardLayer, Validator};
-    use axum::Router;
-    use axum::routing::get;
-    let issuer = issuer.to_string();
-    support::serve_in_thread(move || async move {
-        let v = Validator::builder()
-            .realm("documents-test")
-            .discover(issuer)
-            .audience(SHORT)
-            .leeway(0)
-            .build()
-            .unwrap();
-        Router::new().route(
-            "/v1/read",
-            get(|| async { "read ok\n" }).layer(GuardLayer::new(v).require_scopes(["read"])),
-        )
-    })
+    support::read_write_api(issuer, "documents-test", SHORT)
 }
 
 #[test]

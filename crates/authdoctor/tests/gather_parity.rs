@@ -34,30 +34,7 @@ fn oidc() -> String {
 
 /// `/v1/read` needs `read`, `/v1/write` needs `write`, any method; aud = SHORT, leeway 0.
 fn resource_server(issuer: &str) -> String {
-    use authdoctor_guard::{GuardLayer, Validator};
-    use axum::Router;
-    use axum::routing::any;
-    let issuer = issuer.to_string();
-    support::serve_in_thread(move || async move {
-        let v = Validator::builder()
-            .realm("parity-test")
-            .discover(issuer)
-            .audience(SHORT)
-            .leeway(0)
-            .build()
-            .unwrap();
-        Router::new()
-            .route(
-                "/v1/read",
-                any(|| async { "read ok\n" })
-                    .layer(GuardLayer::new(v.clone()).require_scopes(["read"])),
-            )
-            .route(
-                "/v1/write",
-                any(|| async { "write ok\n" })
-                    .layer(GuardLayer::new(v.clone()).require_scopes(["write"])),
-            )
-    })
+    support::read_write_api(issuer, "parity-test", SHORT)
 }
 
 /// A client-credentials token from the provider for `scope` and `resource`.

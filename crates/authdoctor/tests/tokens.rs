@@ -24,32 +24,9 @@ fn oidc() -> String {
     peer("AUTHDOCTOR_OIDC")
 }
 
-/// The resource server: GET /v1/read needs `read`, GET /v1/write needs `write`; aud = SHORT.
+/// The resource server: /v1/read needs `read`, /v1/write needs `write`; aud = SHORT.
 fn resource_server(issuer: &str) -> String {
-    use authdoctor_guard::{GuardLayer, Validator};
-    use axum::Router;
-    use axum::routing::get;
-    let issuer = issuer.to_string();
-    support::serve_in_thread(move || async move {
-        let v = Validator::builder()
-            .realm("tokens-test")
-            .discover(issuer)
-            .audience(SHORT)
-            .leeway(0)
-            .build()
-            .unwrap();
-        Router::new()
-            .route(
-                "/v1/read",
-                get(|| async { "read ok\n" })
-                    .layer(GuardLayer::new(v.clone()).require_scopes(["read"])),
-            )
-            .route(
-                "/v1/write",
-                get(|| async { "write ok\n" })
-                    .layer(GuardLayer::new(v.clone()).require_scopes(["write"])),
-            )
-    })
+    support::read_write_api(issuer, "tokens-test", SHORT)
 }
 
 /// A token straight from the provider, as the user's failing request would carry it.

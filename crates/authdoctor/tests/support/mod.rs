@@ -631,3 +631,31 @@ where
     });
     format!("http://{}", rx.recv().expect("the server started"))
 }
+
+/// A resource server guarded by authdoctor-guard for tokens of `issuer` with `audience`
+/// (leeway 0): `/v1/read` needs scope `read`, `/v1/write` needs `write`, any method.
+pub fn read_write_api(issuer: &str, realm: &'static str, audience: &'static str) -> String {
+    use authdoctor_guard::{GuardLayer, Validator};
+    use axum::routing::any;
+    let issuer = issuer.to_string();
+    serve_in_thread(move || async move {
+        let v = Validator::builder()
+            .realm(realm)
+            .discover(issuer)
+            .audience(audience)
+            .leeway(0)
+            .build()
+            .expect("the guard discovers the issuer");
+        axum::Router::new()
+            .route(
+                "/v1/read",
+                any(|| async { "read ok\n" })
+                    .layer(GuardLayer::new(v.clone()).require_scopes(["read"])),
+            )
+            .route(
+                "/v1/write",
+                any(|| async { "write ok\n" })
+                    .layer(GuardLayer::new(v.clone()).require_scopes(["write"])),
+            )
+    })
+}
